@@ -1,0 +1,53 @@
+// base/address_space.hpp - which addresses are user-mode addresses in the simulated machine.
+//
+// Linux gives the lab one flat address space. The lab reserves a large inaccessible region that
+// stands for user-mode memory; buffers a test hands to a driver as user buffers are mapped inside
+// it, each followed by an unmapped guard page, and unmapped pages are never reused. An address is
+// a user-mode address if it lies in the first 64 KiB (which Windows never maps, so NULL-pointer
+// dereferences land there) or inside the reservation; every other address is kernel space.
+//
+// The distinction drives fault handling as on Windows: a bad user-mode address raises
+// STATUS_ACCESS_VIOLATION, which __try/__except can catch; a bad kernel address is a bug check.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wdmlab::base {
+
+class AddressSpace {
+ public:
+  static constexpr std::uintptr_t kNullRegionEnd = 0x10000;
+  static constexpr std::size_t kPageSize = 0x1000;
+
+  explicit AddressSpace(std::size_t reservation_bytes = std::size_t{64} << 30);
+  ~AddressSpace();
+  AddressSpace(const AddressSpace&) = delete;
+  AddressSpace& operator=(const AddressSpace&) = delete;
+
+  bool is_user(std::uintptr_t address) const {
+    return address < kNullRegionEnd || (address >= base_ && address < limit_);
+  }
+  // True if every byte of [address, address + length) is a user-mode address (no wrap-around).
+  bool is_user_range(std::uintptr_t address, std::size_t length) const;
+  std::uintptr_t user_base() const { return base_; }
+  std::uintptr_t user_limit() const { return limit_; }
+
+  // Maps `size` bytes (rounded up to pages) of readable and writable user memory, followed by an
+  // unmapped guard page. The memory is zeroed.
+  void* map_user(std::size_t size);
+  // Makes pages from map_user inaccessible again; the addresses are not handed out again, so a
+  // stale pointer into them faults.
+  void unmap_user(void* address, std::size_t size);
+
+  // The address space of the lab running on this OS thread (null when none is).
+  static AddressSpace* current();
+  static void set_current(AddressSpace* space);
+
+ private:
+  std::uintptr_t base_ = 0;
+  std::uintptr_t limit_ = 0;
+  std::uintptr_t next_ = 0;
+};
+
+}  // namespace wdmlab::base
