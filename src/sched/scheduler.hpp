@@ -222,4 +222,11 @@ class Scheduler {
   std::vector<Finding> findings_;
 };
 
+// A scheduling point for code that may run on the host or in the lab: yields when called on a
+// fiber, does nothing on the host or when no lab exists. Every exported kernel routine starts
+// with one.
+inline void scheduling_point() {
+  if (Scheduler* scheduler = Scheduler::current()) scheduler->yield();
+}
+
 }  // namespace wdmlab::sched
