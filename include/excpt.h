@@ -85,6 +85,11 @@ void *wdmlab_seh_exception_info(void);
   __wdmlab_seh_leave: __attribute__((__unused__)); \
   }
 
+/* The keywords are for driver code. The lab's own C++ never uses them, and libstdc++ defines
+ * __try/__catch as macros of its own, so they are left out there. C++ drivers that include
+ * standard C++ library headers after wdm.h hit the same clash (the WDK does not support the C++
+ * standard library in drivers either). */
+#if !defined(WDMLAB_LAB_CODE)
 #define __try WDMLAB_SEH_GUARD_BEGIN
 #define __except(filter) \
   WDMLAB_SEH_GUARD_END \
@@ -108,7 +113,9 @@ void *wdmlab_seh_exception_info(void);
 #define AbnormalTermination() _abnormal_termination()
 #define abnormal_termination() _abnormal_termination()
 
-#if !defined(__cplusplus)
+#endif /* !WDMLAB_LAB_CODE */
+
+#if !defined(__cplusplus) && !defined(WDMLAB_LAB_CODE)
 #define try __try
 #define except __except
 #define finally __finally

@@ -29,8 +29,8 @@ WDMLAB_EXTERN_C_START
 /* PAGED_CODE() checks, in every build, that pageable code runs at IRQL <= APC_LEVEL. A violation
  * is reported as Windows reports pageable code touched at raised IRQL when Driver Verifier trims
  * it: bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (rule PagedCode). */
-NTKERNELAPI VOID NTAPI wdmlab_paged_code_check(_In_ PVOID CodeAddress);
-#define PAGED_CODE() wdmlab_paged_code_check(__builtin_return_address(0))
+NTKERNELAPI VOID NTAPI wdmlab_paged_code_check(VOID);
+#define PAGED_CODE() wdmlab_paged_code_check()
 #define PAGED_CODE_LOCKED() ((void)0)
 #define PAGED_ASSERT(exp) ASSERT(exp)
 #define NON_PAGED_CODE() ((void)0)

@@ -45,7 +45,6 @@ _IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI LONG_PTR NTAPI
 #define ObDereferenceObjectWithTag(Object, Tag) ObfDereferenceObjectWithTag(Object, Tag)
 
 _IRQL_requires_max_(PASSIVE_LEVEL) NTSYSAPI NTSTATUS NTAPI ZwClose(_In_ HANDLE Handle);
-_IRQL_requires_max_(PASSIVE_LEVEL) NTSYSAPI NTSTATUS NTAPI NtClose(_In_ HANDLE Handle);
 
 WDMLAB_EXTERN_C_END
 

@@ -48,7 +48,7 @@ _IRQL_requires_max_(PASSIVE_LEVEL) NTKERNELAPI NTSTATUS NTAPI
                        _In_opt_ POBJECT_ATTRIBUTES ObjectAttributes, _In_opt_ HANDLE ProcessHandle,
                        _Out_opt_ PCLIENT_ID ClientId, _In_ PKSTART_ROUTINE StartRoutine,
                        _In_opt_ _When_(return >= 0, __drv_aliasesMem) PVOID StartContext);
-_IRQL_requires_max_(PASSIVE_LEVEL) DECLSPEC_NORETURN NTKERNELAPI NTSTATUS NTAPI
+_IRQL_requires_max_(PASSIVE_LEVEL) NTKERNELAPI NTSTATUS NTAPI
   PsTerminateSystemThread(_In_ NTSTATUS ExitStatus);
 NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
 NTKERNELAPI PEPROCESS NTAPI PsGetCurrentProcess(VOID);

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -88,8 +89,8 @@ class Context {
 
   // Data owned by the layers above; sched never interprets it.
   void* kernel_thread = nullptr;  // ke: the KTHREAD of a thread context
-  void* seh_frames = nullptr;     // rtl: the innermost __try frame
-  void* seh_state = nullptr;      // rtl: the exception being dispatched
+  void* seh_frames = nullptr;           // rtl: the innermost __try frame
+  std::shared_ptr<void> seh_state;      // rtl: the exception being dispatched
   FaultRecord fault;              // the signal handler's record of the last fault
 
  private:

@@ -1,0 +1,107 @@
+// wdmlab/lab.hpp - the lab: a simulated Windows machine a test creates, runs drivers in, and
+// inspects. RAII: the first member of a test fixture, or a local in a test.
+//
+//   wdmlab::Lab lab({.processors = 2, .seed = 7});
+//   auto& driver = lab.load_driver(DriverEntry, "sample");   // runs DriverEntry in a system thread
+//   lab.spawn("client", [&] { ...kernel calls... });         // test code as a system thread
+//   lab.run_until_idle();
+//   EXPECT_TRUE(lab.findings().empty());
+//   EXPECT_TRUE(lab.log().contains("hello"));
+//
+// A run is fully determined by (program, seed or policy, processor count). Nothing here waits
+// for wall-clock time. One lab per OS thread at a time. Driver bugs are findings, never
+// exceptions; misuse of this API throws wdmlab::UsageError.
+#pragma once
+
+#include <wdm.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wdmlab/errors.hpp"
+#include "wdmlab/finding.hpp"
+#include "wdmlab/log.hpp"
+#include "wdmlab/policy.hpp"
+
+namespace wdmlab {
+
+struct LabOptions {
+  unsigned processors = 1;
+  std::uint64_t seed = 0;
+  // The scheduling policy; when null, a random policy seeded with `seed`.
+  std::shared_ptr<SchedulingPolicy> policy;
+  std::uint64_t max_decisions = 20'000'000;  // per run call; exceeding it is a finding
+  std::uint32_t watchdog_ms = 2000;  // CPU time a context may run without a kernel call; 0 = off
+  std::size_t stack_size = 256 * 1024;
+  bool record_schedule = false;
+};
+
+enum class RunStatus {
+  Idle,         // nothing can run and every thread the test waits for has finished
+  Stopped,      // a fatal finding stopped the machine (see findings())
+  TimeElapsed,  // run_for reached the end of its interval
+};
+
+struct LoadedDriver {
+  std::string name;
+  PDRIVER_OBJECT object = nullptr;
+  NTSTATUS entry_status = STATUS_PENDING;  // DriverEntry's return value
+  bool loaded() const { return object != nullptr && entry_status >= 0; }
+};
+
+class Lab {
+ public:
+  explicit Lab(LabOptions options = {});
+  ~Lab();
+  Lab(const Lab&) = delete;
+  Lab& operator=(const Lab&) = delete;
+
+  // Creates the driver object and runs DriverEntry on a system thread at PASSIVE_LEVEL, running
+  // the machine until the lab is idle. If DriverEntry fails, the driver is not loaded (its
+  // entry_status says why; DriverUnload is not called, as on Windows). Throws UsageError if the
+  // run stopped on a fatal finding before DriverEntry returned.
+  LoadedDriver& load_driver(PDRIVER_INITIALIZE entry, std::string name = "driver");
+  // Runs DriverUnload (if the driver set one) on a system thread and runs until idle.
+  void unload_driver(LoadedDriver& driver);
+
+  // Runs `body` as a system thread at PASSIVE_LEVEL in the System process. The lab waits for it:
+  // run_until_idle lets virtual time pass until it ends, and reports a hang if it never can.
+  void spawn(std::string name, std::function<void()> body);
+
+  RunStatus run_until_idle();
+  RunStatus run_for(std::chrono::nanoseconds duration);
+
+  const Log& log() const;
+  // Every finding so far, in the order they were made.
+  const std::vector<Finding>& findings();
+  // The finding that stopped the machine, if one did.
+  const Finding* fatal_finding();
+  bool stopped() const;
+
+  // Virtual time since boot, in 100 ns units.
+  std::uint64_t now() const;
+  std::uint64_t decisions() const;
+  // Equal digests mean identical interleavings.
+  std::uint64_t schedule_digest() const;
+  // The context chosen at each decision (LabOptions::record_schedule).
+  const std::vector<std::uint32_t>& schedule() const;
+  unsigned processors() const;
+
+  // User-mode memory: a buffer a driver must treat as a user address (it faults with an
+  // access violation if misused, and __try/__except catches that). Zeroed, page-granular,
+  // followed by a guard page.
+  void* map_user_buffer(std::size_t size);
+  // An address in the user-mode range that is not mapped (accessing it raises
+  // STATUS_ACCESS_VIOLATION in the driver).
+  void* invalid_user_address() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wdmlab

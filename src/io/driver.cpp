@@ -1,0 +1,99 @@
+#include "io/driver.hpp"
+
+#include <fmt/format.h>
+
+#include "wdmlab/errors.hpp"
+
+extern "C" NTSTATUS NTAPI wdmlab_io_invalid_device_request(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+
+namespace wdmlab::io {
+
+namespace {
+
+thread_local IoManager* t_current = nullptr;
+
+constexpr GENERIC_MAPPING kDriverMapping = {STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE, STANDARD_RIGHTS_EXECUTE,
+                                            STANDARD_RIGHTS_REQUIRED | 0x1};
+
+std::u16string widen(const std::string& text) { return std::u16string(text.begin(), text.end()); }
+
+void set_string(UNICODE_STRING& target, std::u16string& buffer) {
+  target.Buffer = reinterpret_cast<PWCH>(buffer.data());
+  target.Length = static_cast<USHORT>(buffer.size() * sizeof(WCHAR));
+  target.MaximumLength = static_cast<USHORT>(target.Length + sizeof(WCHAR));
+}
+
+struct DriverObjectBody {
+  DRIVER_OBJECT object;
+  DRIVER_EXTENSION extension;
+};
+
+}  // namespace
+
+IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
+  if (t_current != nullptr) throw UsageError("an I/O manager already exists on this thread");
+  driver_type_ = objects.create_type("Driver", nullptr, kDriverMapping, STANDARD_RIGHTS_REQUIRED | 0x1);
+  t_current = this;
+}
+
+IoManager::~IoManager() {
+  if (t_current == this) t_current = nullptr;
+}
+
+IoManager* IoManager::current() { return t_current; }
+
+IoManager& IoManager::require() {
+  if (t_current == nullptr) throw UsageError("an I/O routine was called with no lab on this thread");
+  return *t_current;
+}
+
+DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALIZE entry) {
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                          std::string::npos) {
+    throw UsageError(fmt::format("'{}' is not a valid driver name (use letters, digits, '_' and '-')", name));
+  }
+  for (const auto& existing : drivers_) {
+    if (existing->identity.name == name && existing->object != nullptr) {
+      throw UsageError(fmt::format("a driver named '{}' is already loaded", name));
+    }
+  }
+  auto record = std::make_unique<DriverRecord>();
+  record->identity.name = name;
+  record->identity.id = static_cast<std::uint32_t>(drivers_.size() + 1);
+  auto* body = static_cast<DriverObjectBody*>(objects_.create_object(driver_type_, sizeof(DriverObjectBody)));
+  DRIVER_OBJECT& object = body->object;
+  object.Type = IO_TYPE_DRIVER;
+  object.Size = static_cast<CSHORT>(sizeof(DRIVER_OBJECT));
+  object.DriverExtension = &body->extension;
+  object.DriverInit = entry;
+  object.DriverStart = reinterpret_cast<PVOID>(entry);
+  body->extension.DriverObject = &object;
+  record->name_buffer = u"\\Driver\\" + widen(name);
+  set_string(object.DriverName, record->name_buffer);
+  record->registry_buffer = u"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\" + widen(name);
+  set_string(record->registry_path, record->registry_buffer);
+  set_string(body->extension.ServiceKeyName, record->registry_buffer);
+  body->extension.ServiceKeyName.Buffer += record->registry_buffer.size() - name.size();
+  body->extension.ServiceKeyName.Length = static_cast<USHORT>(name.size() * sizeof(WCHAR));
+  body->extension.ServiceKeyName.MaximumLength = static_cast<USHORT>((name.size() + 1) * sizeof(WCHAR));
+  for (auto& dispatch : object.MajorFunction) dispatch = &wdmlab_io_invalid_device_request;
+  record->object = &object;
+  drivers_.push_back(std::move(record));
+  return *drivers_.back();
+}
+
+DriverRecord* IoManager::find(PDRIVER_OBJECT object) {
+  for (auto& record : drivers_) {
+    if (record->object == object) return record.get();
+  }
+  return nullptr;
+}
+
+}  // namespace wdmlab::io
+
+extern "C" NTSTATUS NTAPI wdmlab_io_invalid_device_request(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
+  (void)DeviceObject;
+  Irp->IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+  Irp->IoStatus.Information = 0;
+  return STATUS_INVALID_DEVICE_REQUEST;
+}

@@ -1,0 +1,425 @@
+#include "ke/dispatcher.hpp"
+
+#include <fmt/format.h>
+
+#include "base/check.hpp"
+#include "ke/bugcheck.hpp"
+#include "ke/thread.hpp"
+#include "rtl/exception.hpp"
+
+namespace wdmlab::ke {
+
+namespace {
+
+constexpr std::uint32_t kMaximumWaitObjectsExceeded = 0xC;
+constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
+constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
+constexpr std::uint32_t kThreadNotMutexOwner = 0x11;
+constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
+
+const char* object_kind(const DISPATCHER_HEADER* header) {
+  switch (header->Type) {
+    case EventNotificationObject:
+      return "notification event";
+    case EventSynchronizationObject:
+      return "synchronization event";
+    case MutantObject:
+      return "mutex";
+    case SemaphoreObject:
+      return "semaphore";
+    case ThreadObject:
+      return "thread";
+    case ProcessObject:
+      return "process";
+    case TimerNotificationObject:
+      return "notification timer";
+    case TimerSynchronizationObject:
+      return "synchronization timer";
+    default:
+      return "object";
+  }
+}
+
+bool is_dispatcher_type(UCHAR type) {
+  switch (type) {
+    case EventNotificationObject:
+    case EventSynchronizationObject:
+    case MutantObject:
+    case SemaphoreObject:
+    case ThreadObject:
+    case ProcessObject:
+    case TimerNotificationObject:
+    case TimerSynchronizationObject:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool signaled_for(const DISPATCHER_HEADER* header, const _KTHREAD* thread) {
+  if (header->Type == MutantObject) {
+    const auto* mutant = reinterpret_cast<const KMUTANT*>(header);
+    return header->SignalState > 0 || mutant->OwnerThread == thread;
+  }
+  return header->SignalState > 0;
+}
+
+// Takes the object for `thread` (the side effect of a satisfied wait). Returns true if it was an
+// abandoned mutex.
+bool acquire(DISPATCHER_HEADER* header, _KTHREAD* thread) {
+  switch (header->Type) {
+    case EventSynchronizationObject:
+    case TimerSynchronizationObject:
+      header->SignalState = 0;
+      return false;
+    case SemaphoreObject:
+      --header->SignalState;
+      return false;
+    case MutantObject: {
+      auto* mutant = reinterpret_cast<KMUTANT*>(header);
+      --header->SignalState;
+      if (header->SignalState == 0) {
+        mutant->OwnerThread = thread;
+        InsertHeadList(&thread->MutantListHead, &mutant->MutantListEntry);
+        thread->KernelApcDisable = static_cast<SHORT>(thread->KernelApcDisable - mutant->ApcDisable);
+      }
+      if (mutant->Abandoned != 0) {
+        mutant->Abandoned = 0;
+        return true;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+void unlink_wait(_KTHREAD& thread) {
+  for (ULONG i = 0; i < thread.wait_count; ++i) {
+    KWAIT_BLOCK& block = thread.wait_block_list[i];
+    if (block.BlockState != 0) {
+      RemoveEntryListUnsafe(&block.WaitListEntry);
+      block.BlockState = 0;
+    }
+  }
+  thread.waiting = false;
+  thread.wait_count = 0;
+}
+
+void complete_wait(_KTHREAD& thread, NTSTATUS status) {
+  unlink_wait(thread);
+  Kernel::require().scheduler().cancel_timer(thread.wait_timer);
+  Kernel::require().scheduler().wake(*thread.context, status);
+}
+
+void on_wait_timeout(void* argument) {
+  auto* thread = static_cast<_KTHREAD*>(argument);
+  thread->wait_timer = {};
+  if (!thread->waiting) return;
+  unlink_wait(*thread);
+  Kernel::require().scheduler().wake(*thread->context, STATUS_TIMEOUT);
+}
+
+void explain_wait(const sched::Context& context, sched::WaitReport& report) {
+  const _KTHREAD* thread = thread_of(context);
+  if (thread == nullptr || !thread->waiting) {
+    report.description = "a wait";
+    return;
+  }
+  std::string objects;
+  for (ULONG i = 0; i < thread->wait_count; ++i) {
+    const auto* header = static_cast<const DISPATCHER_HEADER*>(thread->wait_block_list[i].Object);
+    if (!objects.empty()) objects += thread->wait_type == WaitAll ? " and " : " or ";
+    objects += fmt::format("{} {}", object_kind(header), static_cast<const void*>(header));
+    if (header->Type == MutantObject) {
+      const auto* owner = reinterpret_cast<const KMUTANT*>(header)->OwnerThread;
+      if (owner != nullptr && owner->context != nullptr) {
+        objects += fmt::format(" (owned by {})", owner->context->name());
+        report.owners.push_back(owner->context);
+      }
+    } else if (header->Type == ThreadObject) {
+      const auto* waited = reinterpret_cast<const _KTHREAD*>(header);
+      if (waited->context != nullptr) {
+        objects += fmt::format(" ({})", waited->context->name());
+        report.owners.push_back(waited->context);
+      }
+    }
+  }
+  report.description = objects;
+}
+
+}  // namespace
+
+void signal_waiters(DISPATCHER_HEADER* header) {
+  PLIST_ENTRY entry = header->WaitListHead.Flink;
+  while (entry != &header->WaitListHead && header->SignalState > 0) {
+    KWAIT_BLOCK* block = CONTAINING_RECORD(entry, KWAIT_BLOCK, WaitListEntry);
+    entry = entry->Flink;
+    _KTHREAD* thread = block->Thread;
+    if (block->WaitType == WaitAny) {
+      bool abandoned = acquire(header, thread);
+      complete_wait(*thread, (abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0) + block->WaitKey);
+      continue;
+    }
+    bool all = true;
+    for (ULONG i = 0; i < thread->wait_count && all; ++i) {
+      all = signaled_for(static_cast<DISPATCHER_HEADER*>(thread->wait_block_list[i].Object), thread);
+    }
+    if (!all) continue;
+    bool abandoned = false;
+    for (ULONG i = 0; i < thread->wait_count; ++i) {
+      abandoned |= acquire(static_cast<DISPATCHER_HEADER*>(thread->wait_block_list[i].Object), thread);
+    }
+    complete_wait(*thread, abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0);
+  }
+}
+
+NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPROCESSOR_MODE wait_mode,
+                          BOOLEAN alertable, PLARGE_INTEGER timeout, PKWAIT_BLOCK wait_block_array,
+                          const void* caller) {
+  (void)wait_mode;
+  (void)alertable;
+  sched::scheduling_point();
+  Kernel& kernel = Kernel::require();
+  sched::Scheduler& scheduler = kernel.scheduler();
+  const bool poll = timeout != nullptr && timeout->QuadPart == 0;
+  const sched::Irql irql = scheduler.irql();
+  const auto caller_pc = reinterpret_cast<std::uintptr_t>(caller);
+  if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && wait_block_array == nullptr)) {
+    bug_check(kMaximumWaitObjectsExceeded, count, 0, 0, 0,
+              fmt::format("KeWaitForMultipleObjects with {} objects{}; the limit is {} with a WaitBlockArray and "
+                          "{} without one.",
+                          count, wait_block_array == nullptr ? " and no WaitBlockArray" : "", MAXIMUM_WAIT_OBJECTS,
+                          THREAD_WAIT_OBJECTS));
+  }
+  sched::Context* running = scheduler.running();
+  if (!poll && running != nullptr && running->kind() == sched::ContextKind::DpcStack) {
+    bug_check(kAttemptedSwitchFromDpc, 0, 0, 0, 0,
+              "A DPC routine waited on a dispatcher object with a nonzero timeout; DPCs cannot wait.");
+  }
+  if ((!poll && irql > APC_LEVEL) || irql > DISPATCH_LEVEL) {
+    bug_check(kIrqlNotLessOrEqual, reinterpret_cast<std::uintptr_t>(count > 0 ? objects[0] : nullptr), irql, 0,
+              caller_pc,
+              fmt::format("A wait with {} was called at IRQL {}; waits need IRQL <= APC_LEVEL, or DISPATCH_LEVEL "
+                          "with a zero timeout.",
+                          timeout == nullptr ? "no timeout" : "a nonzero timeout", irql),
+              "IrqlKeWaitForMultipleObjects");
+  }
+  _KTHREAD* thread = kernel.current_thread();
+  for (ULONG i = 0; i < count; ++i) {
+    auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
+    if (header == nullptr || !is_dispatcher_type(header->Type)) {
+      bug_check(kKmodeExceptionNotHandled, static_cast<std::uint32_t>(STATUS_ACCESS_VIOLATION), caller_pc, 0,
+                reinterpret_cast<std::uintptr_t>(header),
+                fmt::format("Object {} passed to a wait is not a dispatcher object (its header type is {}).",
+                            static_cast<const void*>(header), header == nullptr ? -1 : header->Type));
+    }
+  }
+
+  // Already satisfied?
+  if (wait_type == WaitAny) {
+    for (ULONG i = 0; i < count; ++i) {
+      auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
+      if (signaled_for(header, thread)) {
+        bool abandoned = acquire(header, thread);
+        return (abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0) + static_cast<NTSTATUS>(i);
+      }
+    }
+  } else {
+    bool all = true;
+    for (ULONG i = 0; i < count && all; ++i) all = signaled_for(static_cast<DISPATCHER_HEADER*>(objects[i]), thread);
+    if (all) {
+      bool abandoned = false;
+      for (ULONG i = 0; i < count; ++i) abandoned |= acquire(static_cast<DISPATCHER_HEADER*>(objects[i]), thread);
+      return abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0;
+    }
+  }
+  if (poll) return STATUS_TIMEOUT;
+
+  // Block.
+  thread->wait_block_list = count > THREAD_WAIT_OBJECTS ? wait_block_array : thread->wait_blocks;
+  thread->wait_count = count;
+  thread->wait_type = wait_type;
+  thread->waiting = true;
+  for (ULONG i = 0; i < count; ++i) {
+    KWAIT_BLOCK& block = thread->wait_block_list[i];
+    auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
+    block.Thread = thread;
+    block.Object = header;
+    block.WaitKey = static_cast<USHORT>(i);
+    block.WaitType = static_cast<UCHAR>(wait_type);
+    block.BlockState = 1;
+    InsertTailList(&header->WaitListHead, &block.WaitListEntry);
+  }
+  if (timeout != nullptr) {
+    thread->wait_timer = scheduler.add_timer(due_time_to_virtual(kernel, timeout->QuadPart), &on_wait_timeout, thread);
+  }
+  const auto status = static_cast<NTSTATUS>(
+      scheduler.block({object_kind(static_cast<DISPATCHER_HEADER*>(objects[0])), objects[0], &explain_wait, false}));
+  return status;
+}
+
+void abandon_mutexes(_KTHREAD& thread) {
+  while (!IsListEmpty(&thread.MutantListHead)) {
+    PLIST_ENTRY entry = RemoveHeadList(&thread.MutantListHead);
+    KMUTANT* mutant = CONTAINING_RECORD(entry, KMUTANT, MutantListEntry);
+    mutant->OwnerThread = nullptr;
+    mutant->Abandoned = 1;
+    mutant->Header.SignalState = 1;
+    thread.KernelApcDisable = static_cast<SHORT>(thread.KernelApcDisable + mutant->ApcDisable);
+    signal_waiters(&mutant->Header);
+  }
+}
+
+}  // namespace wdmlab::ke
+
+using namespace wdmlab::ke;
+
+extern "C" {
+
+NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                                     BOOLEAN Alertable, PLARGE_INTEGER Timeout) {
+  (void)WaitReason;
+  PVOID objects[1] = {Object};
+  return wait_for_objects(1, objects, WaitAny, WaitMode, Alertable, Timeout, nullptr, __builtin_return_address(0));
+}
+
+NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+                                        KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                                        PKWAIT_BLOCK WaitBlockArray) {
+  (void)WaitReason;
+  return wait_for_objects(Count, Object, WaitType, WaitMode, Alertable, Timeout, WaitBlockArray,
+                          __builtin_return_address(0));
+}
+
+// --- events ----------------------------------------------------------------------------------------
+
+VOID NTAPI KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State) {
+  wdmlab::sched::scheduling_point();
+  Event->Header.Type = static_cast<UCHAR>(Type == NotificationEvent ? EventNotificationObject
+                                                                    : EventSynchronizationObject);
+  Event->Header.Size = static_cast<UCHAR>(sizeof(KEVENT) / sizeof(LONG));
+  Event->Header.Signalling = 0;
+  Event->Header.DpcActive = 0;
+  Event->Header.SignalState = State ? 1 : 0;
+  InitializeListHead(&Event->Header.WaitListHead);
+}
+
+LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
+  (void)Increment;
+  (void)Wait;
+  wdmlab::sched::scheduling_point();
+  const LONG previous = Event->Header.SignalState;
+  Event->Header.SignalState = 1;
+  signal_waiters(&Event->Header);
+  return previous;
+}
+
+LONG NTAPI KeResetEvent(PRKEVENT Event) {
+  wdmlab::sched::scheduling_point();
+  const LONG previous = Event->Header.SignalState;
+  Event->Header.SignalState = 0;
+  return previous;
+}
+
+VOID NTAPI KeClearEvent(PRKEVENT Event) {
+  wdmlab::sched::scheduling_point();
+  Event->Header.SignalState = 0;
+}
+
+LONG NTAPI KeReadStateEvent(PRKEVENT Event) {
+  wdmlab::sched::scheduling_point();
+  return Event->Header.SignalState;
+}
+
+LONG NTAPI KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
+  (void)Increment;
+  (void)Wait;
+  wdmlab::sched::scheduling_point();
+  const LONG previous = Event->Header.SignalState;
+  Event->Header.SignalState = 1;
+  signal_waiters(&Event->Header);
+  Event->Header.SignalState = 0;
+  return previous;
+}
+
+// --- semaphores ------------------------------------------------------------------------------------
+
+VOID NTAPI KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
+  wdmlab::sched::scheduling_point();
+  Semaphore->Header.Type = SemaphoreObject;
+  Semaphore->Header.Size = static_cast<UCHAR>(sizeof(KSEMAPHORE) / sizeof(LONG));
+  Semaphore->Header.SignalState = Count;
+  InitializeListHead(&Semaphore->Header.WaitListHead);
+  Semaphore->Limit = Limit;
+}
+
+LONG NTAPI KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait) {
+  (void)Increment;
+  (void)Wait;
+  wdmlab::sched::scheduling_point();
+  const LONG previous = Semaphore->Header.SignalState;
+  const long long next = static_cast<long long>(previous) + Adjustment;
+  if (Adjustment <= 0 || next > Semaphore->Limit) {
+    wdmlab::rtl::raise_status(STATUS_SEMAPHORE_LIMIT_EXCEEDED, __builtin_return_address(0));
+  }
+  Semaphore->Header.SignalState = static_cast<LONG>(next);
+  signal_waiters(&Semaphore->Header);
+  return previous;
+}
+
+LONG NTAPI KeReadStateSemaphore(PRKSEMAPHORE Semaphore) {
+  wdmlab::sched::scheduling_point();
+  return Semaphore->Header.SignalState;
+}
+
+// --- mutexes -----------------------------------------------------------------------------------------
+
+VOID NTAPI KeInitializeMutex(PRKMUTEX Mutex, ULONG Level) {
+  (void)Level;
+  wdmlab::sched::scheduling_point();
+  Mutex->Header.Type = MutantObject;
+  Mutex->Header.Size = static_cast<UCHAR>(sizeof(KMUTEX) / sizeof(LONG));
+  Mutex->Header.SignalState = 1;
+  InitializeListHead(&Mutex->Header.WaitListHead);
+  Mutex->OwnerThread = nullptr;
+  Mutex->Abandoned = 0;
+  Mutex->ApcDisable = 1;
+  Mutex->MutantListEntry.Flink = Mutex->MutantListEntry.Blink = nullptr;
+}
+
+LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait) {
+  (void)Wait;
+  wdmlab::sched::scheduling_point();
+  _KTHREAD* thread = Kernel::require().current_thread();
+  const LONG previous = Mutex->Header.SignalState;
+  if (Mutex->OwnerThread != thread) {
+    bug_check(kThreadNotMutexOwner, reinterpret_cast<std::uintptr_t>(thread), reinterpret_cast<std::uintptr_t>(Mutex),
+              reinterpret_cast<std::uintptr_t>(Mutex->OwnerThread), 0,
+              fmt::format("KeReleaseMutex on mutex {} by a thread that does not own it (owner: {}).",
+                          static_cast<const void*>(Mutex),
+                          Mutex->OwnerThread != nullptr && Mutex->OwnerThread->context != nullptr
+                              ? Mutex->OwnerThread->context->name()
+                              : std::string("none")));
+  }
+  ++Mutex->Header.SignalState;
+  if (Mutex->Header.SignalState == 1) {
+    Mutex->OwnerThread = nullptr;
+    RemoveEntryList(&Mutex->MutantListEntry);
+    thread->KernelApcDisable = static_cast<SHORT>(thread->KernelApcDisable + Mutex->ApcDisable);
+    signal_waiters(&Mutex->Header);
+  }
+  return previous;
+}
+
+LONG NTAPI KeReadStateMutex(PRKMUTEX Mutex) {
+  wdmlab::sched::scheduling_point();
+  return Mutex->Header.SignalState;
+}
+
+LONG NTAPI KeReadStateThread(PKTHREAD Thread) {
+  wdmlab::sched::scheduling_point();
+  return Thread->Header.SignalState;
+}
+
+}  // extern "C"

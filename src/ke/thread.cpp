@@ -1,0 +1,116 @@
+#include "ke/thread.hpp"
+
+#include "base/check.hpp"
+#include "base/driver_identity.hpp"
+#include "ke/dispatcher.hpp"
+#include "ke/kernel.hpp"
+
+namespace wdmlab::ke {
+
+void initialize_thread(_KTHREAD& thread) {
+  thread.Header.Type = ThreadObject;
+  thread.Header.Size = static_cast<UCHAR>(sizeof(DISPATCHER_HEADER) / sizeof(LONG));
+  thread.Header.SignalState = 0;
+  InitializeListHead(&thread.Header.WaitListHead);
+  InitializeListHead(&thread.MutantListHead);
+}
+
+void start_thread(_KTHREAD& thread, std::string name, std::function<void()> body, const base::DriverIdentity* driver,
+                  bool awaited) {
+  sched::Scheduler& scheduler = Kernel::require().scheduler();
+  auto run = [&thread, body = std::move(body), driver] {
+    if (driver != nullptr) thread.context->push_driver(driver);
+    body();
+    terminate_current_thread(STATUS_SUCCESS);
+  };
+  sched::Context& context = scheduler.create_thread(std::move(name), std::move(run), awaited);
+  thread.context = &context;
+  context.kernel_thread = &thread;
+}
+
+void terminate_current_thread(NTSTATUS status) {
+  Kernel& kernel = Kernel::require();
+  sched::Context* context = kernel.scheduler().running();
+  _KTHREAD* thread = context != nullptr ? thread_of(*context) : nullptr;
+  WDMLAB_CHECK(thread != nullptr, "terminate_current_thread outside a thread");
+  abandon_mutexes(*thread);
+  thread->ExitStatus = status;
+  thread->terminated = true;
+  thread->Header.SignalState = 1;
+  signal_waiters(&thread->Header);
+  kernel.run_thread_exit_hooks(*thread);
+  kernel.scheduler().exit_current();
+}
+
+}  // namespace wdmlab::ke
+
+using namespace wdmlab::ke;
+
+extern "C" {
+
+PKTHREAD NTAPI KeGetCurrentThread(VOID) {
+  wdmlab::sched::scheduling_point();
+  return Kernel::require().current_thread();
+}
+
+VOID NTAPI KeEnterCriticalRegion(VOID) {
+  wdmlab::sched::scheduling_point();
+  if (_KTHREAD* thread = Kernel::require().current_thread()) --thread->KernelApcDisable;
+}
+
+VOID NTAPI KeLeaveCriticalRegion(VOID) {
+  wdmlab::sched::scheduling_point();
+  if (_KTHREAD* thread = Kernel::require().current_thread()) ++thread->KernelApcDisable;
+}
+
+VOID NTAPI KeEnterGuardedRegion(VOID) {
+  wdmlab::sched::scheduling_point();
+  if (_KTHREAD* thread = Kernel::require().current_thread()) --thread->SpecialApcDisable;
+}
+
+VOID NTAPI KeLeaveGuardedRegion(VOID) {
+  wdmlab::sched::scheduling_point();
+  if (_KTHREAD* thread = Kernel::require().current_thread()) ++thread->SpecialApcDisable;
+}
+
+BOOLEAN NTAPI KeAreApcsDisabled(VOID) {
+  wdmlab::sched::scheduling_point();
+  Kernel& kernel = Kernel::require();
+  _KTHREAD* thread = kernel.current_thread();
+  if (kernel.scheduler().irql() >= APC_LEVEL) return TRUE;
+  return thread != nullptr && (thread->KernelApcDisable != 0 || thread->SpecialApcDisable != 0);
+}
+
+BOOLEAN NTAPI KeAreAllApcsDisabled(VOID) {
+  wdmlab::sched::scheduling_point();
+  Kernel& kernel = Kernel::require();
+  _KTHREAD* thread = kernel.current_thread();
+  if (kernel.scheduler().irql() >= APC_LEVEL) return TRUE;
+  return thread != nullptr && thread->SpecialApcDisable != 0;
+}
+
+KPRIORITY NTAPI KeQueryPriorityThread(PKTHREAD Thread) {
+  wdmlab::sched::scheduling_point();
+  return Thread->Priority;
+}
+
+KPRIORITY NTAPI KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority) {
+  wdmlab::sched::scheduling_point();
+  const KPRIORITY previous = Thread->Priority;
+  Thread->Priority = Priority;
+  return previous;
+}
+
+NTSTATUS NTAPI KeSaveFloatingPointState(PKFLOATING_SAVE FloatSave) {
+  wdmlab::sched::scheduling_point();
+  FloatSave->Dummy = 0;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS NTAPI KeRestoreFloatingPointState(PKFLOATING_SAVE FloatSave) {
+  wdmlab::sched::scheduling_point();
+  (void)FloatSave;
+  return STATUS_SUCCESS;
+}
+
+}  // extern "C"

@@ -1,0 +1,57 @@
+// ke/thread.hpp - the kernel thread object.
+//
+// A KTHREAD is a dispatcher object (signaled when the thread ends) bound to one scheduler
+// context. ps embeds it at the start of the ETHREAD, so PETHREAD and PKTHREAD point to the same
+// object, as on Windows. Processors also have idle threads, which have no context.
+#pragma once
+
+#include <wdm.h>
+
+#include <functional>
+#include <string>
+
+#include "sched/scheduler.hpp"
+
+namespace wdmlab::base {
+struct DriverIdentity;
+}
+
+struct _KTHREAD {
+  DISPATCHER_HEADER Header;  // must stay first: waits treat a PKTHREAD as a dispatcher object
+  wdmlab::sched::Context* context = nullptr;
+  // The wait in progress.
+  KWAIT_BLOCK wait_blocks[THREAD_WAIT_OBJECTS];
+  PKWAIT_BLOCK wait_block_list = nullptr;
+  ULONG wait_count = 0;
+  WAIT_TYPE wait_type = WaitAny;
+  bool waiting = false;
+  wdmlab::sched::Scheduler::TimerHandle wait_timer;
+  // APC disabling (KeEnterCriticalRegion, mutex ownership, guarded regions).
+  SHORT KernelApcDisable = 0;
+  SHORT SpecialApcDisable = 0;
+  // Mutexes this thread owns (KMUTANT.MutantListEntry).
+  LIST_ENTRY MutantListHead;
+  KPRIORITY Priority = 8;
+  NTSTATUS ExitStatus = STATUS_PENDING;
+  bool terminated = false;
+  bool system_thread = true;
+};
+
+namespace wdmlab::ke {
+
+// Prepares a KTHREAD's dispatcher header and lists.
+void initialize_thread(_KTHREAD& thread);
+
+// Starts `body` as a new thread context for `thread`, at PASSIVE_LEVEL, charged to `driver`.
+// When body returns the thread terminates with STATUS_SUCCESS.
+void start_thread(_KTHREAD& thread, std::string name, std::function<void()> body,
+                  const base::DriverIdentity* driver, bool awaited);
+
+// Terminates the running thread: abandons mutexes it owns, signals the thread object, runs the
+// exit hooks and ends the context. Must run on a thread context.
+[[noreturn]] void terminate_current_thread(NTSTATUS status);
+
+// The thread a context runs for (null for DPC contexts).
+inline _KTHREAD* thread_of(const sched::Context& context) { return static_cast<_KTHREAD*>(context.kernel_thread); }
+
+}  // namespace wdmlab::ke

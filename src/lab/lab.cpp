@@ -1,0 +1,158 @@
+#include "wdmlab/lab.hpp"
+
+#include <fmt/format.h>
+
+#include <deque>
+
+#include "base/address_space.hpp"
+#include "base/log_sink.hpp"
+#include "io/driver.hpp"
+#include "ke/kernel.hpp"
+#include "ob/object.hpp"
+#include "ps/process.hpp"
+#include "sched/scheduler.hpp"
+
+namespace wdmlab {
+
+namespace {
+
+// Hands a shared policy to the scheduler, which owns its policy.
+class SharedPolicy final : public SchedulingPolicy {
+ public:
+  explicit SharedPolicy(std::shared_ptr<SchedulingPolicy> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  std::size_t choose(std::span<const SchedulingOption> options) override { return inner_->choose(options); }
+  void on_context_created(std::uint32_t id) override { inner_->on_context_created(id); }
+  void on_context_finished(std::uint32_t id) override { inner_->on_context_finished(id); }
+
+ private:
+  std::shared_ptr<SchedulingPolicy> inner_;
+};
+
+RunStatus convert(sched::RunStatus status) {
+  switch (status) {
+    case sched::RunStatus::Idle:
+      return RunStatus::Idle;
+    case sched::RunStatus::Stopped:
+      return RunStatus::Stopped;
+    case sched::RunStatus::TimeElapsed:
+      return RunStatus::TimeElapsed;
+  }
+  return RunStatus::Stopped;
+}
+
+}  // namespace
+
+struct Lab::Impl {
+  // Declaration order is construction order; destruction runs in reverse.
+  Log log;
+  base::AddressSpace address_space;
+  sched::Scheduler scheduler;
+  ke::Kernel kernel;
+  ob::ObjectManager objects;
+  ps::ProcessManager processes;
+  io::IoManager io;
+  std::deque<LoadedDriver> drivers;
+
+  explicit Impl(LabOptions& options)
+      : scheduler(
+            sched::SchedulerOptions{
+                .processors = options.processors,
+                .stack_size = options.stack_size,
+                .max_decisions = options.max_decisions,
+                .watchdog_ms = options.watchdog_ms,
+                .record_schedule = options.record_schedule,
+            },
+            options.policy ? std::unique_ptr<SchedulingPolicy>(std::make_unique<SharedPolicy>(options.policy))
+                           : make_random_policy(options.seed)),
+        kernel(scheduler),
+        processes(objects),
+        io(objects) {
+    base::set_current_log(&log);
+    base::AddressSpace::set_current(&address_space);
+  }
+
+  ~Impl() {
+    if (base::current_log() == &log) base::set_current_log(nullptr);
+    if (base::AddressSpace::current() == &address_space) base::AddressSpace::set_current(nullptr);
+  }
+};
+
+Lab::Lab(LabOptions options) : impl_(std::make_unique<Impl>(options)) {}
+
+Lab::~Lab() = default;
+
+LoadedDriver& Lab::load_driver(PDRIVER_INITIALIZE entry, std::string name) {
+  if (entry == nullptr) throw UsageError("load_driver needs the driver's DriverEntry");
+  if (impl_->scheduler.stopped()) throw UsageError("the lab stopped on a fatal finding; create a new lab");
+  io::DriverRecord& record = impl_->io.create_driver(name, entry);
+  LoadedDriver& driver = impl_->drivers.emplace_back();
+  driver.name = name;
+  PDRIVER_OBJECT object = record.object;
+  PUNICODE_STRING registry = &record.registry_path;
+  NTSTATUS* status = &driver.entry_status;
+  impl_->processes.create_system_thread(
+      fmt::format("DriverEntry({})", name), [entry, object, registry, status] { *status = entry(object, registry); },
+      &record.identity, true);
+  impl_->scheduler.run_until_idle();
+  if (*status == STATUS_PENDING && impl_->scheduler.stopped()) {
+    const Finding* fatal = fatal_finding();
+    throw UsageError(fmt::format("the driver '{}' could not be loaded: the lab stopped while DriverEntry ran: {}",
+                                 name, fatal != nullptr ? fatal->summary() : "no finding"));
+  }
+  if (NT_SUCCESS(*status)) driver.object = object;
+  return driver;
+}
+
+void Lab::unload_driver(LoadedDriver& driver) {
+  if (!driver.loaded()) throw UsageError(fmt::format("the driver '{}' is not loaded", driver.name));
+  PDRIVER_OBJECT object = driver.object;
+  io::DriverRecord* record = impl_->io.find(object);
+  if (object->DriverUnload != nullptr) {
+    object->Flags |= DRVO_UNLOAD_INVOKED;
+    impl_->processes.create_system_thread(fmt::format("DriverUnload({})", driver.name),
+                                          [object] { object->DriverUnload(object); },
+                                          record != nullptr ? &record->identity : nullptr, true);
+    impl_->scheduler.run_until_idle();
+  }
+  driver.object = nullptr;
+}
+
+void Lab::spawn(std::string name, std::function<void()> body) {
+  if (!body) throw UsageError("spawn needs a body");
+  impl_->processes.create_system_thread(std::move(name), std::move(body), nullptr, true);
+}
+
+RunStatus Lab::run_until_idle() { return convert(impl_->scheduler.run_until_idle()); }
+
+RunStatus Lab::run_for(std::chrono::nanoseconds duration) {
+  if (duration.count() < 0) throw UsageError("run_for needs a non-negative duration");
+  return convert(impl_->scheduler.run_for(static_cast<sched::Time>(duration.count() / 100)));
+}
+
+const Log& Lab::log() const { return impl_->log; }
+
+const std::vector<Finding>& Lab::findings() { return impl_->scheduler.findings(); }
+
+const Finding* Lab::fatal_finding() {
+  for (const Finding& finding : findings()) {
+    if (finding.severity == Severity::Fatal) return &finding;
+  }
+  return nullptr;
+}
+
+bool Lab::stopped() const { return impl_->scheduler.stopped(); }
+std::uint64_t Lab::now() const { return impl_->scheduler.now(); }
+std::uint64_t Lab::decisions() const { return impl_->scheduler.decisions(); }
+std::uint64_t Lab::schedule_digest() const { return impl_->scheduler.schedule_digest(); }
+const std::vector<std::uint32_t>& Lab::schedule() const { return impl_->scheduler.schedule(); }
+unsigned Lab::processors() const { return static_cast<unsigned>(impl_->scheduler.processors().size()); }
+
+void* Lab::map_user_buffer(std::size_t size) { return impl_->address_space.map_user(size); }
+
+void* Lab::invalid_user_address() const {
+  // The first page of the user range is never mapped.
+  return reinterpret_cast<void*>(impl_->address_space.user_base() + 0x10);
+}
+
+}  // namespace wdmlab

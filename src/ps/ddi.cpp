@@ -1,0 +1,124 @@
+// The process and thread manager's exported routines.
+#include <fmt/format.h>
+
+#include "ke/bugcheck.hpp"
+#include "ke/kernel.hpp"
+#include "ps/process.hpp"
+#include "sched/scheduler.hpp"
+
+using wdmlab::ps::ProcessManager;
+
+namespace {
+
+constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
+
+void require_passive(const char* routine, const void* caller) {
+  wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
+  const KIRQL irql = scheduler != nullptr ? scheduler->irql() : PASSIVE_LEVEL;
+  if (irql != PASSIVE_LEVEL) {
+    wdmlab::ke::bug_check(kIrqlNotLessOrEqual, 0, irql, 0, reinterpret_cast<std::uintptr_t>(caller),
+                          fmt::format("{} called at IRQL {}; it requires PASSIVE_LEVEL.", routine, irql),
+                          "IrqlPsPassive");
+  }
+}
+
+const wdmlab::base::DriverIdentity* calling_driver() {
+  wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
+  return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
+}
+
+}  // namespace
+
+extern "C" {
+
+NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                                    HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
+                                    PVOID StartContext) {
+  wdmlab::sched::scheduling_point();
+  require_passive("PsCreateSystemThread", __builtin_return_address(0));
+  ProcessManager& processes = ProcessManager::require();
+  if (ProcessHandle != nullptr && ProcessHandle != NtCurrentProcess()) {
+    // Threads in other processes come with user-mode processes; only the System process exists.
+    PVOID process = nullptr;
+    NTSTATUS status = ObReferenceObjectByHandle(ProcessHandle, PROCESS_CREATE_THREAD, *PsProcessType, KernelMode,
+                                                &process, nullptr);
+    if (!NT_SUCCESS(status)) return status;
+    const bool system = process == processes.system_process();
+    ObfDereferenceObject(process);
+    if (!system) return STATUS_NOT_SUPPORTED;
+  }
+  const ULONG attributes = ObjectAttributes != nullptr ? ObjectAttributes->Attributes : 0;
+  const wdmlab::base::DriverIdentity* driver = calling_driver();
+  _ETHREAD* thread = processes.create_system_thread(
+      fmt::format("System thread {:#x}", reinterpret_cast<std::uintptr_t>(StartRoutine)),
+      [StartRoutine, StartContext] { StartRoutine(StartContext); }, driver, false);
+  *ThreadHandle = wdmlab::ob::ObjectManager::require().create_handle(
+      thread, wdmlab::ob::map_generic(DesiredAccess, processes.thread_type()->mapping), attributes);
+  wdmlab::ob::ObjectManager::require().dereference(thread);  // the creation reference; the handle holds one
+  if (ClientId != nullptr) *ClientId = thread->Cid;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus) {
+  wdmlab::sched::scheduling_point();
+  require_passive("PsTerminateSystemThread", __builtin_return_address(0));
+  _ETHREAD* thread = ProcessManager::require().current_thread();
+  if (thread == nullptr || !thread->Tcb.system_thread || thread->Tcb.context == nullptr) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  wdmlab::ke::terminate_current_thread(ExitStatus);
+}
+
+PETHREAD NTAPI PsGetCurrentThread(VOID) {
+  wdmlab::sched::scheduling_point();
+  return ProcessManager::require().current_thread();
+}
+
+PEPROCESS NTAPI PsGetCurrentProcess(VOID) {
+  wdmlab::sched::scheduling_point();
+  return ProcessManager::require().current_process();
+}
+
+HANDLE NTAPI PsGetCurrentThreadId(VOID) {
+  wdmlab::sched::scheduling_point();
+  _ETHREAD* thread = ProcessManager::require().current_thread();
+  return thread != nullptr ? thread->Cid.UniqueThread : nullptr;
+}
+
+HANDLE NTAPI PsGetCurrentProcessId(VOID) {
+  wdmlab::sched::scheduling_point();
+  return ProcessManager::require().current_process()->UniqueProcessId;
+}
+
+HANDLE NTAPI PsGetThreadId(PETHREAD Thread) {
+  wdmlab::sched::scheduling_point();
+  return Thread->Cid.UniqueThread;
+}
+
+HANDLE NTAPI PsGetThreadProcessId(PETHREAD Thread) {
+  wdmlab::sched::scheduling_point();
+  return Thread->Cid.UniqueProcess;
+}
+
+HANDLE NTAPI PsGetProcessId(PEPROCESS Process) {
+  wdmlab::sched::scheduling_point();
+  return Process->UniqueProcessId;
+}
+
+BOOLEAN NTAPI PsIsSystemThread(PETHREAD Thread) {
+  wdmlab::sched::scheduling_point();
+  return Thread->Tcb.system_thread ? TRUE : FALSE;
+}
+
+BOOLEAN NTAPI PsIsThreadTerminating(PETHREAD Thread) {
+  wdmlab::sched::scheduling_point();
+  return Thread->Tcb.terminated ? TRUE : FALSE;
+}
+
+KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID) {
+  wdmlab::sched::scheduling_point();
+  // Every thread the lab runs so far entered the kernel from kernel mode.
+  return KernelMode;
+}
+
+}  // extern "C"
