@@ -4,8 +4,12 @@
 #
 # Compiles driver sources the way a WDK build would accept them: C as gnu17, C++ as gnu++17, both
 # with -fshort-wchar (16-bit WCHAR) and -fms-extensions, against the lab's WDK headers in include/.
-# The result is a static library a test links next to the lab; link it and pass its DriverEntry to
-# wdmlab::Lab::load_driver.
+# The result is a static library a test links next to the lab. So that several drivers can be
+# linked into one program, the driver's DriverEntry is renamed at compile time to
+# <name>_DriverEntry (the source is not changed: -DDriverEntry=<name>_DriverEntry); declare it in
+# the test as `extern "C" DRIVER_INITIALIZE <name>_DriverEntry;` and pass it to
+# wdmlab::Lab::load_driver. Other non-static symbols must not collide between drivers linked into
+# the same program.
 #
 # Drivers are built at -O0 unless OPTIMIZE says otherwise: the lab implements __try/__except with
 # setjmp, so, exactly as C requires for setjmp, a local variable changed inside a __try block and
@@ -22,9 +26,11 @@ set(WDMLAB_DRIVER_COMMON_FLAGS
   -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-unused-parameter -Wno-multichar)
 
 function(wdmlab_driver_flags target optimize)
+  set_target_properties(${target} PROPERTIES
+    C_STANDARD 17 C_STANDARD_REQUIRED ON C_EXTENSIONS ON
+    CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS ON)
   target_compile_options(${target} PRIVATE ${WDMLAB_DRIVER_COMMON_FLAGS} ${optimize}
-    $<$<COMPILE_LANGUAGE:C>:-std=gnu17>
-    $<$<COMPILE_LANGUAGE:CXX>:-std=gnu++17 -fno-exceptions -fno-rtti>)
+    $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
   target_compile_definitions(${target} PRIVATE ${WDMLAB_DRIVER_DEFINITIONS})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/include)
 endfunction()
@@ -38,8 +44,7 @@ function(wdmlab_add_driver name)
     set(ARG_OPTIMIZE -O0)
   endif()
   add_library(${name} STATIC ${ARG_SOURCES})
-  # The lab's default C++ standard must not leak onto driver sources.
-  set_target_properties(${name} PROPERTIES C_STANDARD "" CXX_STANDARD "" CXX_EXTENSIONS ON)
   wdmlab_driver_flags(${name} ${ARG_OPTIMIZE})
+  target_compile_definitions(${name} PRIVATE DriverEntry=${name}_DriverEntry)
   target_link_libraries(${name} PUBLIC wdmlab::kernel)
 endfunction()

@@ -1,6 +1,8 @@
 // The process and thread manager's exported routines.
 #include <fmt/format.h>
 
+#include "base/driver_identity.hpp"
+#include "base/stack.hpp"
 #include "ke/bugcheck.hpp"
 #include "ke/kernel.hpp"
 #include "ps/process.hpp"
@@ -27,6 +29,14 @@ const wdmlab::base::DriverIdentity* calling_driver() {
   return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
 }
 
+// "sample!WorkerThread": the driver and the start routine, for logs and reports.
+std::string thread_name(const wdmlab::base::DriverIdentity* driver, PKSTART_ROUTINE routine) {
+  const auto address = reinterpret_cast<std::uintptr_t>(routine);
+  const wdmlab::StackFrame frame = wdmlab::base::symbolizer().symbolize_one(address, true);
+  const std::string function = frame.function.empty() ? fmt::format("{:#x}", address) : frame.function;
+  return driver != nullptr ? fmt::format("{}!{}", driver->name, function) : function;
+}
+
 }  // namespace
 
 extern "C" {
@@ -49,8 +59,7 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, P
   }
   const ULONG attributes = ObjectAttributes != nullptr ? ObjectAttributes->Attributes : 0;
   const wdmlab::base::DriverIdentity* driver = calling_driver();
-  _ETHREAD* thread = processes.create_system_thread(
-      fmt::format("System thread {:#x}", reinterpret_cast<std::uintptr_t>(StartRoutine)),
+  _ETHREAD* thread = processes.create_system_thread(thread_name(driver, StartRoutine),
       [StartRoutine, StartContext] { StartRoutine(StartContext); }, driver, false);
   *ThreadHandle = wdmlab::ob::ObjectManager::require().create_handle(
       thread, wdmlab::ob::map_generic(DesiredAccess, processes.thread_type()->mapping), attributes);

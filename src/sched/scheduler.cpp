@@ -474,11 +474,16 @@ void Scheduler::stop(Finding finding, std::uintptr_t exact_pc) {
   pending.finding.virtual_time = now_;
   pending.finding.decision = decisions_;
   if (pending.finding.driver.empty() && self->driver() != nullptr) pending.finding.driver = self->driver()->name;
+  std::vector<std::uintptr_t> captured = base::capture_stack(1);
   if (exact_pc != 0) {
+    // A fault: the trampoline made the faulting instruction look like a call, so the captured
+    // stack reaches it again below the lab's dispatch frames. Start at the fault itself.
     pending.pcs.push_back(exact_pc);
     pending.first_exact = true;
+    auto fault = std::find(captured.begin(), captured.end(), exact_pc);
+    if (fault != captured.end()) captured.erase(captured.begin(), fault + 1);
   }
-  for (std::uintptr_t pc : base::capture_stack(1)) pending.pcs.push_back(pc);
+  pending.pcs.insert(pending.pcs.end(), captured.begin(), captured.end());
   pending_findings_.push_back(std::move(pending));
   crashed_ = true;
   stop_requested_ = true;

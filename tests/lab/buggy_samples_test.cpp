@@ -1,0 +1,79 @@
+// The deliberately buggy samples: each bug becomes the Windows bug check, with a stack that names
+// the driver function responsible, and the test process carries on.
+#include <gtest/gtest.h>
+
+#include "wdmlab/lab.hpp"
+
+extern "C" {
+DRIVER_INITIALIZE lock_order_deadlock_DriverEntry;
+DRIVER_INITIALIZE null_deref_DriverEntry;
+}
+
+namespace wdmlab {
+namespace {
+
+bool stack_names(const std::vector<StackFrame>& stack, const std::string& function) {
+  for (const StackFrame& frame : stack) {
+    if (frame.function == function) return true;
+  }
+  return false;
+}
+
+TEST(BuggySamples, OppositeLockOrderDeadlocksOnTwoProcessors) {
+  // Whatever the interleaving, the two threads meet holding one lock each.
+  for (std::uint64_t seed : {1, 2, 3, 42, 1000}) {
+    Lab lab({.processors = 2, .seed = seed});
+    lab.load_driver(lock_order_deadlock_DriverEntry, "lock_order_deadlock");
+    lab.run_until_idle();
+    ASSERT_TRUE(lab.stopped()) << "seed " << seed;
+    const Finding* finding = lab.fatal_finding();
+    ASSERT_NE(finding, nullptr);
+    EXPECT_EQ(finding->code, 0x133u);           // DPC_WATCHDOG_VIOLATION
+    EXPECT_EQ(finding->parameters[0], 1u);      // cumulative time at DISPATCH_LEVEL
+    EXPECT_EQ(finding->driver, "lock_order_deadlock");
+    ASSERT_EQ(finding->involved.size(), 1u);    // the other thread in the cycle
+    const bool a_then_b = stack_names(finding->context.stack, "LockOrderThreadA") &&
+                          stack_names(finding->involved[0].stack, "LockOrderThreadB");
+    const bool b_then_a = stack_names(finding->context.stack, "LockOrderThreadB") &&
+                          stack_names(finding->involved[0].stack, "LockOrderThreadA");
+    EXPECT_TRUE(a_then_b || b_then_a) << finding->to_text();
+    EXPECT_EQ(finding->context.irql, DISPATCH_LEVEL);
+  }
+}
+
+TEST(BuggySamples, NullDereferenceInASystemThreadIsBugCheck7E) {
+  Lab lab({.processors = 2, .seed = 9});
+  try {
+    lab.load_driver(null_deref_DriverEntry, "null_deref");
+    lab.run_until_idle();
+  } catch (const UsageError&) {
+    // The worker may crash the machine before DriverEntry returns; either way there is a finding.
+  }
+  const Finding* finding = lab.fatal_finding();
+  ASSERT_NE(finding, nullptr);
+  EXPECT_EQ(finding->code, 0x7Eu);  // SYSTEM_THREAD_EXCEPTION_NOT_HANDLED
+  EXPECT_EQ(finding->parameters[0], 0xC0000005u);
+  ASSERT_NE(finding->culprit_frame(), nullptr);
+  EXPECT_EQ(finding->culprit_frame()->function, "NullDerefReadCount");
+  EXPECT_EQ(finding->context.stack.front().function, "NullDerefReadCount");
+  EXPECT_NE(finding->context.stack.front().line, 0);
+  EXPECT_TRUE(stack_names(finding->context.stack, "NullDerefWorker"));
+}
+
+TEST(BuggySamples, TheProcessSurvivesAndTheNextLabIsClean) {
+  {
+    Lab lab({.processors = 2, .seed = 1});
+    lab.load_driver(lock_order_deadlock_DriverEntry, "lock_order_deadlock");
+    lab.run_until_idle();
+    ASSERT_TRUE(lab.stopped());
+  }
+  Lab lab;
+  int ran = 0;
+  lab.spawn("after", [&] { ++ran; });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
+  EXPECT_EQ(ran, 1);
+  EXPECT_TRUE(lab.findings().empty());
+}
+
+}  // namespace
+}  // namespace wdmlab
