@@ -337,6 +337,7 @@ Context* Scheduler::commit(const Candidate& candidate) {
     case Action::StartDpc: {
       Processor& p = *candidate.processor;
       p.in_dpc_ = true;
+      p.dispatch_pending_ = false;  // taken; work queued from now on requests it again
       p.irql_before_dpc_ = p.irql_;
       p.irql_ = kDispatchLevel;
       p.dpc_context_->state_ = ContextState::Running;

@@ -88,7 +88,8 @@ class Scheduler {
 
   // --- dispatch-level software interrupt (DPCs) ----------------------------------------------------
   // Installed by ke: runs on `processor`'s DPC context at DISPATCH_LEVEL and returns when the
-  // processor's DPC queue is empty.
+  // processor's DPC queue is empty. The request is cleared when the handler starts; work queued
+  // while it runs must request the interrupt again.
   void set_dispatch_interrupt_handler(void (*handler)(Processor& processor)) { dispatch_handler_ = handler; }
   // Requests the interrupt on `processor`; it is taken the next time that processor runs below
   // DISPATCH_LEVEL. Safe from timer callbacks.
