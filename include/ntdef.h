@@ -83,6 +83,8 @@ typedef void *HANDLE;
 typedef HANDLE *PHANDLE;
 typedef CHAR *PCHAR, *LPCH, *PCH, *PSTR, *LPSTR, *NPSTR;
 typedef const CHAR *PCCH, *LPCCH, *PCSTR, *LPCSTR;
+typedef CHAR *PSZ;
+typedef const CHAR *PCSZ;
 typedef CHAR *PZZSTR;
 typedef const CHAR *PCZZSTR;
 typedef CHAR *PNZCH;

@@ -14,6 +14,7 @@
 #include <ntstatus.h>
 #include <bugcodes.h>
 #include <excpt.h>
+#include <dpfilter.h>
 #include <wdk/rtl.h>
 #include <wdk/rtl_string.h>
 #include <wdk/se.h>
