@@ -237,6 +237,12 @@ typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
 #define Int64ShraMod32(a, b) ((LONGLONG)(a) >> (b))
 #define Int64ShrlMod32(a, b) ((ULONGLONG)(a) >> (b))
 
+/* Drivers guard #pragma alloc_text / data_seg with these, as the WDK defines them. gcc and clang
+ * accept and ignore the pragmas (drivers are built with -Wno-unknown-pragmas); PAGED_CODE() is what
+ * checks pageable code's IRQL at run time. */
+#define ALLOC_PRAGMA 1
+#define ALLOC_DATA_PRAGMA 1
+
 /* Multi-character pool tags: 'gaTx' is an int constant whose first character is the high byte,
  * exactly as MSVC evaluates it; the tag therefore reads correctly in memory (little-endian). */
 #pragma GCC diagnostic ignored "-Wmultichar"

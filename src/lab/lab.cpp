@@ -10,6 +10,7 @@
 #include "ke/kernel.hpp"
 #include "ob/object.hpp"
 #include "ps/process.hpp"
+#include "rtl/debug_print.hpp"
 #include "sched/scheduler.hpp"
 
 namespace wdmlab {
@@ -70,6 +71,7 @@ struct Lab::Impl {
         io(objects) {
     base::set_current_log(&log);
     base::AddressSpace::set_current(&address_space);
+    rtl::reset_debug_filter();  // each machine boots with the default DbgPrint filter
   }
 
   ~Impl() {
