@@ -47,7 +47,7 @@ TEST(KeSetTimer, AOneShotTimerExpiresOnceAtTheDueTime) {
 
 TEST(KeSetTimer, TheTimerObjectIsSignaledAndReleasesItsWaiter) {
   NTSTATUS status = -1;
-  BOOLEAN state = FALSE;
+  BOOLEAN state = FALSE, state_after_reset = TRUE;
   std::uint64_t set_at = 0, woke = 0;
   Lab lab;
   lab.spawn("waiter", [&] {
@@ -58,11 +58,15 @@ TEST(KeSetTimer, TheTimerObjectIsSignaledAndReleasesItsWaiter) {
     status = KeWaitForSingleObject(&timer, Executive, KernelMode, FALSE, nullptr);
     woke = lab.now();
     state = KeReadStateTimer(&timer);
+    KeSetTimer(&timer, relative_ms(5), nullptr);  // setting a timer makes it not signaled
+    state_after_reset = KeReadStateTimer(&timer);
+    KeCancelTimer(&timer);
   });
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
   EXPECT_EQ(status, STATUS_SUCCESS);
   EXPECT_EQ(woke, set_at + 5 * kTicksPerMillisecond);
   EXPECT_TRUE(state);  // a notification timer stays signaled
+  EXPECT_FALSE(state_after_reset);
 }
 
 TEST(KeSetTimer, TheDpcGetsTheExpirationSystemTimeOfAnAbsoluteDueTime) {
