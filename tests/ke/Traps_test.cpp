@@ -61,6 +61,21 @@ INSTANTIATE_TEST_SUITE_P(Accesses, InvalidUserAccess,
                                            UserAccess{"NullRead", true, false}, UserAccess{"NullWrite", true, true}),
                          RowName());
 
+TEST(Traps, AtApcLevelAnInvalidUserReadIsStillACatchableException) {
+  Lab lab;
+  auto* address = static_cast<LONG*>(lab.invalid_user_address());
+  KTD_EXCEPTION caught{};
+  lab.spawn("prober", [&] {
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    KtdRead(address, &caught);
+    KeLowerIrql(old);
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
+  EXPECT_TRUE(caught.Handled);
+  EXPECT_EQ(caught.Code, STATUS_ACCESS_VIOLATION);
+}
+
 TEST(Traps, AValidUserBufferReadsWithoutAnException) {
   Lab lab;
   auto* buffer = static_cast<LONG*>(lab.map_user_buffer(64));
