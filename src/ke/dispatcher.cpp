@@ -14,7 +14,6 @@ namespace {
 constexpr std::uint32_t kMaximumWaitObjectsExceeded = 0xC;
 constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
 constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
-constexpr std::uint32_t kThreadNotMutexOwner = 0x11;
 constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 
 const char* object_kind(const DISPATCHER_HEADER* header) {
@@ -394,13 +393,10 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait) {
   _KTHREAD* thread = Kernel::require().current_thread();
   const LONG previous = Mutex->Header.SignalState;
   if (Mutex->OwnerThread != thread) {
-    bug_check(kThreadNotMutexOwner, reinterpret_cast<std::uintptr_t>(thread), reinterpret_cast<std::uintptr_t>(Mutex),
-              reinterpret_cast<std::uintptr_t>(Mutex->OwnerThread), 0,
-              fmt::format("KeReleaseMutex on mutex {} by a thread that does not own it (owner: {}).",
-                          static_cast<const void*>(Mutex),
-                          Mutex->OwnerThread != nullptr && Mutex->OwnerThread->context != nullptr
-                              ? Mutex->OwnerThread->context->name()
-                              : std::string("none")));
+    // Documented: a release by a thread that does not hold the mutex raises an exception (the
+    // caller may handle it); the mutex is left as it was.
+    wdmlab::rtl::raise_status(Mutex->Abandoned != 0 ? STATUS_ABANDONED : STATUS_MUTANT_NOT_OWNED,
+                              __builtin_return_address(0));
   }
   ++Mutex->Header.SignalState;
   if (Mutex->Header.SignalState == 1) {

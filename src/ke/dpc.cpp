@@ -17,6 +17,7 @@
 namespace wdmlab::ke {
 
 namespace {
+constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
 constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 }
 
@@ -146,8 +147,15 @@ NTSTATUS NTAPI KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber
 
 VOID NTAPI KeFlushQueuedDpcs(VOID) {
   wdmlab::sched::scheduling_point();
-  // Wait until every processor's DPC queue has drained and no DPC runs.
   Kernel& kernel = Kernel::require();
+  const KIRQL irql = kernel.scheduler().irql();
+  if (irql != PASSIVE_LEVEL) {
+    bug_check(kIrqlNotLessOrEqual, 0, irql, 0, reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)),
+              fmt::format("KeFlushQueuedDpcs called at IRQL {}; it waits for the DPCs of every processor and "
+                          "requires PASSIVE_LEVEL.",
+                          irql));
+  }
+  // Wait until every processor's DPC queue has drained and no DPC runs.
   for (;;) {
     bool busy = false;
     for (wdmlab::sched::Processor& p : kernel.scheduler().processors()) {

@@ -3,6 +3,8 @@
 // between the driver's plain accesses and the interlocked one.
 #include <wdm.h>
 
+#include <type_traits>
+
 #include "sched/scheduler.hpp"
 
 namespace {
@@ -11,6 +13,14 @@ template <class T>
 T exchange_add(T volatile* target, T value) {
   wdmlab::sched::scheduling_point();
   return __atomic_fetch_add(target, value, __ATOMIC_SEQ_CST);
+}
+
+// old + delta with two's-complement wrap-around, as the processor computes it (signed overflow
+// would be undefined behaviour in C++).
+template <class T>
+T wrapping_add(T old, T delta) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(old) + static_cast<U>(delta));
 }
 
 template <class T, class F>
@@ -33,8 +43,10 @@ T compare_exchange(T volatile* target, T exchange, T comperand) {
 
 extern "C" {
 
-LONG NTAPI InterlockedIncrement(LONG volatile* Addend) { return exchange_add<LONG>(Addend, 1) + 1; }
-LONG NTAPI InterlockedDecrement(LONG volatile* Addend) { return exchange_add<LONG>(Addend, -1) - 1; }
+LONG NTAPI InterlockedIncrement(LONG volatile* Addend) { return wrapping_add<LONG>(exchange_add<LONG>(Addend, 1), 1); }
+LONG NTAPI InterlockedDecrement(LONG volatile* Addend) {
+  return wrapping_add<LONG>(exchange_add<LONG>(Addend, -1), -1);
+}
 LONG NTAPI InterlockedExchangeAdd(LONG volatile* Addend, LONG Value) { return exchange_add<LONG>(Addend, Value); }
 LONG NTAPI InterlockedExchange(LONG volatile* Target, LONG Value) {
   return update(Target, [Value](LONG) { return Value; });
@@ -62,8 +74,12 @@ SHORT NTAPI InterlockedCompareExchange16(SHORT volatile* Destination, SHORT ExCh
   return compare_exchange(Destination, ExChange, Comperand);
 }
 
-LONG64 NTAPI InterlockedIncrement64(LONG64 volatile* Addend) { return exchange_add<LONG64>(Addend, 1) + 1; }
-LONG64 NTAPI InterlockedDecrement64(LONG64 volatile* Addend) { return exchange_add<LONG64>(Addend, -1) - 1; }
+LONG64 NTAPI InterlockedIncrement64(LONG64 volatile* Addend) {
+  return wrapping_add<LONG64>(exchange_add<LONG64>(Addend, 1), 1);
+}
+LONG64 NTAPI InterlockedDecrement64(LONG64 volatile* Addend) {
+  return wrapping_add<LONG64>(exchange_add<LONG64>(Addend, -1), -1);
+}
 LONG64 NTAPI InterlockedExchangeAdd64(LONG64 volatile* Addend, LONG64 Value) {
   return exchange_add<LONG64>(Addend, Value);
 }
