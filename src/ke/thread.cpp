@@ -2,10 +2,17 @@
 
 #include "base/check.hpp"
 #include "base/driver_identity.hpp"
+#include <fmt/format.h>
+
+#include "ke/bugcheck.hpp"
 #include "ke/dispatcher.hpp"
 #include "ke/kernel.hpp"
 
 namespace wdmlab::ke {
+
+namespace {
+constexpr std::uint32_t kThreadTerminateHeldMutex = 0x4000008A;
+}
 
 void initialize_thread(_KTHREAD& thread) {
   thread.Header.Type = ThreadObject;
@@ -33,6 +40,18 @@ void terminate_current_thread(NTSTATUS status) {
   sched::Context* context = kernel.scheduler().running();
   _KTHREAD* thread = context != nullptr ? thread_of(*context) : nullptr;
   WDMLAB_CHECK(thread != nullptr, "terminate_current_thread outside a thread");
+  // A kernel mutex (one that disables APCs, as KeInitializeMutex makes them) must never outlive
+  // its owner's thread: Windows stops the system. Mutant objects without APC disabling are
+  // abandoned instead, and their next waiter is told so.
+  for (PLIST_ENTRY entry = thread->MutantListHead.Flink; entry != &thread->MutantListHead; entry = entry->Flink) {
+    KMUTANT* mutant = CONTAINING_RECORD(entry, KMUTANT, MutantListEntry);
+    if (mutant->ApcDisable != 0) {
+      bug_check(kThreadTerminateHeldMutex, reinterpret_cast<std::uintptr_t>(thread),
+                reinterpret_cast<std::uintptr_t>(mutant), 0, 0,
+                fmt::format("The thread ended (status 0x{:08X}) while it still owned kernel mutex {}.",
+                            static_cast<std::uint32_t>(status), static_cast<const void*>(mutant)));
+    }
+  }
   abandon_mutexes(*thread);
   thread->ExitStatus = status;
   thread->terminated = true;
