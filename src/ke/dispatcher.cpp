@@ -136,6 +136,14 @@ void explain_wait(const sched::Context& context, sched::WaitReport& report) {
         objects += fmt::format(" (owned by {})", owner->context->name());
         report.owners.push_back(owner->context);
       }
+    } else if (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) {
+      const Kernel* kernel = Kernel::current();
+      const sched::Context* owner =
+          kernel != nullptr && kernel->wait_owner_resolver() != nullptr ? kernel->wait_owner_resolver()(header) : nullptr;
+      if (owner != nullptr) {
+        objects += fmt::format(" (a lock owned by {})", owner->name());
+        report.owners.push_back(owner);
+      }
     } else if (header->Type == ThreadObject) {
       const auto* waited = reinterpret_cast<const _KTHREAD*>(header);
       if (waited->context != nullptr) {
