@@ -14,9 +14,11 @@ namespace wdmlab::ex {
 
 namespace {
 
-const sched::Context* resolve_wait_owner(const DISPATCHER_HEADER* object) {
+ke::Kernel::WaitOwner resolve_wait_owner(const DISPATCHER_HEADER* object) {
   Executive* executive = Executive::current();
-  return executive != nullptr ? executive->fast_mutexes().holder_of_waited_event(object) : nullptr;
+  const FAST_MUTEX* mutex = executive != nullptr ? executive->fast_mutexes().waited_mutex_of(object) : nullptr;
+  if (mutex == nullptr) return {};
+  return {executive->fast_mutexes().holder(mutex), "fast mutex", mutex};
 }
 
 }  // namespace
@@ -84,11 +86,10 @@ const sched::Context* FastMutexes::holder(const FAST_MUTEX* mutex) const {
   return it != holders_.end() ? it->second : nullptr;
 }
 
-const sched::Context* FastMutexes::holder_of_waited_event(const DISPATCHER_HEADER* event) const {
+const FAST_MUTEX* FastMutexes::waited_mutex_of(const DISPATCHER_HEADER* event) const {
   const auto* mutex = reinterpret_cast<const FAST_MUTEX*>(reinterpret_cast<const char*>(event) -
                                                           offsetof(FAST_MUTEX, Event));
-  if (waited_.find(mutex) == waited_.end() || !owned(*mutex)) return nullptr;
-  return holder(mutex);
+  return waited_.find(mutex) != waited_.end() ? mutex : nullptr;
 }
 
 }  // namespace wdmlab::ex

@@ -55,8 +55,8 @@ class FastMutexes {
   // The context holding `mutex`, or null. Contexts outlive their threads' KTHREADs, so reports
   // name owners through this rather than through FAST_MUTEX.Owner.
   const sched::Context* holder(const FAST_MUTEX* mutex) const;
-  // The holder of the mutex whose Event is `event`, if a thread is waiting on that mutex.
-  const sched::Context* holder_of_waited_event(const DISPATCHER_HEADER* event) const;
+  // The mutex whose Event is `event`, if a thread is waiting on that mutex, or null.
+  const FAST_MUTEX* waited_mutex_of(const DISPATCHER_HEADER* event) const;
 
  private:
   void take(FAST_MUTEX& mutex, _KTHREAD* thread);

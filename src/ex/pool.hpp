@@ -111,8 +111,8 @@ class PoolAccounting {
 struct PoolOptions {
   // Outstanding bytes each of nonpaged and paged pool can hold; a request beyond it fails, as
   // on a machine out of pool.
-  std::uint64_t nonpaged_capacity = std::uint64_t{4} << 30;
-  std::uint64_t paged_capacity = std::uint64_t{16} << 30;
+  std::uint64_t nonpaged_capacity = std::uint64_t{1} << 30;
+  std::uint64_t paged_capacity = std::uint64_t{2} << 30;
   // Freed blocks are kept (filled with kFreedFill) until the quarantine exceeds either limit.
   std::size_t quarantine_blocks = 4096;
   std::size_t quarantine_bytes = std::size_t{64} << 20;

@@ -129,20 +129,24 @@ void explain_wait(const sched::Context& context, sched::WaitReport& report) {
   for (ULONG i = 0; i < thread->wait_count; ++i) {
     const auto* header = static_cast<const DISPATCHER_HEADER*>(thread->wait_block_list[i].Object);
     if (!objects.empty()) objects += thread->wait_type == WaitAll ? " and " : " or ";
+    const Kernel* kernel = Kernel::current();
+    const Kernel::WaitOwner lock = kernel != nullptr && kernel->wait_owner_resolver() != nullptr
+                                       ? kernel->wait_owner_resolver()(header)
+                                       : Kernel::WaitOwner{};
+    if (lock.lock_kind != nullptr) {
+      objects += fmt::format("{} {}", lock.lock_kind, lock.lock);
+      if (lock.owner != nullptr) {
+        objects += fmt::format(" (owned by {})", lock.owner->name());
+        report.owners.push_back(lock.owner);
+      }
+      continue;
+    }
     objects += fmt::format("{} {}", object_kind(header), static_cast<const void*>(header));
     if (header->Type == MutantObject) {
       const auto* owner = reinterpret_cast<const KMUTANT*>(header)->OwnerThread;
       if (owner != nullptr && owner->context != nullptr) {
         objects += fmt::format(" (owned by {})", owner->context->name());
         report.owners.push_back(owner->context);
-      }
-    } else if (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) {
-      const Kernel* kernel = Kernel::current();
-      const sched::Context* owner =
-          kernel != nullptr && kernel->wait_owner_resolver() != nullptr ? kernel->wait_owner_resolver()(header) : nullptr;
-      if (owner != nullptr) {
-        objects += fmt::format(" (a lock owned by {})", owner->name());
-        report.owners.push_back(owner);
       }
     } else if (header->Type == ThreadObject) {
       const auto* waited = reinterpret_cast<const _KTHREAD*>(header);
