@@ -178,10 +178,10 @@ _Must_inspect_result_ _IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI PVOID NTAP
 
 /* Quota allocations raise STATUS_INSUFFICIENT_RESOURCES when they fail, unless PoolType carries
  * POOL_QUOTA_FAIL_INSTEAD_OF_RAISE. The deprecated form carries the tag 'None'. */
-_Must_inspect_result_ _IRQL_requires_max_(APC_LEVEL) DECLSPEC_DEPRECATED_DDK NTKERNELAPI PVOID NTAPI
+_Must_inspect_result_ _IRQL_requires_max_(DISPATCH_LEVEL) DECLSPEC_DEPRECATED_DDK NTKERNELAPI PVOID NTAPI
   ExAllocatePoolWithQuota(_In_ __drv_strictTypeMatch(__drv_typeExpr) POOL_TYPE PoolType, _In_ SIZE_T NumberOfBytes);
 
-_Must_inspect_result_ _IRQL_requires_max_(APC_LEVEL) NTKERNELAPI PVOID NTAPI
+_Must_inspect_result_ _IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI PVOID NTAPI
   ExAllocatePoolWithQuotaTag(_In_ __drv_strictTypeMatch(__drv_typeExpr) POOL_TYPE PoolType,
                              _In_ SIZE_T NumberOfBytes, _In_ ULONG Tag);
 
@@ -206,13 +206,13 @@ _Must_inspect_result_ _IRQL_requires_max_(DISPATCH_LEVEL) FORCEINLINE PVOID NTAP
   return ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
 }
 
-_Must_inspect_result_ _IRQL_requires_max_(APC_LEVEL) FORCEINLINE PVOID NTAPI
+_Must_inspect_result_ _IRQL_requires_max_(DISPATCH_LEVEL) FORCEINLINE PVOID NTAPI
   ExAllocatePoolQuotaZero(_In_ __drv_strictTypeMatch(__drv_typeExpr) POOL_TYPE PoolType,
                           _In_ SIZE_T NumberOfBytes, _In_ ULONG Tag) {
   return ExAllocatePoolWithQuotaTag((POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag);
 }
 
-_Must_inspect_result_ _IRQL_requires_max_(APC_LEVEL) FORCEINLINE PVOID NTAPI
+_Must_inspect_result_ _IRQL_requires_max_(DISPATCH_LEVEL) FORCEINLINE PVOID NTAPI
   ExAllocatePoolQuotaUninitialized(_In_ __drv_strictTypeMatch(__drv_typeExpr) POOL_TYPE PoolType,
                                    _In_ SIZE_T NumberOfBytes, _In_ ULONG Tag) {
   return ExAllocatePoolWithQuotaTag(PoolType, NumberOfBytes, Tag);
