@@ -284,8 +284,8 @@ NTKERNELAPI PSLIST_ENTRY NTAPI RtlFirstEntrySList(_In_ const SLIST_HEADER *ListH
 
 /* ---------------------------------------------------------------------------------------------
  * Lists and counters guarded by a caller-supplied spin lock. Callable at any IRQL: the lock is
- * taken with interrupts disabled (the lab raises to HIGH_LEVEL while it holds it), so the same
- * lock must not be taken with KeAcquireSpinLock at a lower IRQL on the same processor.
+ * taken with interrupts disabled (the lab raises to HIGH_LEVEL while it holds it). Each returns
+ * what the list or counter held before the change (NULL for an empty list).
  */
 
 NTKERNELAPI PLIST_ENTRY NTAPI ExInterlockedInsertHeadList(_Inout_ PLIST_ENTRY ListHead,

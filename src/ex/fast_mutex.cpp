@@ -197,6 +197,15 @@ VOID NTAPI ExReleaseFastMutex(PFAST_MUTEX FastMutex) {
   check_release_irql("ExReleaseFastMutex", FastMutex, true);
   check_owner("ExReleaseFastMutex", FastMutex);
   const auto old_irql = static_cast<KIRQL>(FastMutex->OldIrql);
+  if (FastMutex->OldIrql > APC_LEVEL) {
+    // Only ExAcquireFastMutex stores OldIrql, and it never stores more than APC_LEVEL.
+    wdmlab::ke::bug_check(IRQL_NOT_LESS_OR_EQUAL, 0, APC_LEVEL, FastMutex->OldIrql,
+                          address_of(__builtin_return_address(0)),
+                          fmt::format("ExReleaseFastMutex would return from APC_LEVEL to IRQL {}: the mutex's OldIrql "
+                                      "was not stored by ExAcquireFastMutex (acquired with an Unsafe routine, or "
+                                      "overwritten).",
+                                      FastMutex->OldIrql));
+  }
   Executive::require().fast_mutexes().release(*FastMutex, wdmlab::ex::current_thread());
   scheduler().set_irql(old_irql);
 }

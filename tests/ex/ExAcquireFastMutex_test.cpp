@@ -205,6 +205,22 @@ TEST(ExReleaseFastMutex, ReleaseByAnotherThreadIsVerifier1004) {
   EXPECT_EQ(finding.context.name, "thief");
 }
 
+TEST(ExReleaseFastMutex, AnOldIrqlAboveApcLevelIsIrqlNotLessOrEqual) {
+  Lab lab;
+  static FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  lab.spawn("user", [] {
+    ExAcquireFastMutex(&mutex);
+    mutex.OldIrql = DISPATCH_LEVEL;  // overwritten: releasing would raise, not restore
+    ExReleaseFastMutex(&mutex);
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding& finding = fatal(lab);
+  EXPECT_EQ(finding.code, ex_test::kIrqlNotLessOrEqual);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(APC_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+}
+
 // Two threads take two fast mutexes in opposite orders; each ends up owning one and waiting for
 // the other. Returns the run's finding.
 Finding opposite_order(std::uint64_t seed, std::uint64_t* digest) {
