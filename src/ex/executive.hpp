@@ -78,12 +78,10 @@ ULONG combined_apc_disable(const _KTHREAD* thread);
 // A name for a thread in reports.
 std::string thread_name(const _KTHREAD* thread);
 
-inline std::uintptr_t address_of(const volatile void* pointer) {
-  return reinterpret_cast<std::uintptr_t>(pointer);
-}
+inline std::uintptr_t address_of(const volatile void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
 // IRQL_NOT_LESS_OR_EQUAL for a routine called above the IRQL it allows: [object, IRQL, 0, caller].
-[[noreturn]] void irql_too_high(const char* routine, const void* object, KIRQL irql, KIRQL maximum,
-                                const void* caller, const char* rule);
+[[noreturn]] void irql_too_high(const char* routine, const void* object, KIRQL irql, KIRQL maximum, const void* caller,
+                                const char* rule);
 
 }  // namespace wdmlab::ex

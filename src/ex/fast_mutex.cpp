@@ -87,8 +87,8 @@ const sched::Context* FastMutexes::holder(const FAST_MUTEX* mutex) const {
 }
 
 const FAST_MUTEX* FastMutexes::waited_mutex_of(const DISPATCHER_HEADER* event) const {
-  const auto* mutex = reinterpret_cast<const FAST_MUTEX*>(reinterpret_cast<const char*>(event) -
-                                                          offsetof(FAST_MUTEX, Event));
+  const auto* mutex =
+      reinterpret_cast<const FAST_MUTEX*>(reinterpret_cast<const char*>(event) - offsetof(FAST_MUTEX, Event));
   return waited_.find(mutex) != waited_.end() ? mutex : nullptr;
 }
 
@@ -96,9 +96,9 @@ const FAST_MUTEX* FastMutexes::waited_mutex_of(const DISPATCHER_HEADER* event) c
 
 namespace {
 
+using wdmlab::ex::address_of;
 using wdmlab::ex::Executive;
 using wdmlab::ex::FastMutexes;
-using wdmlab::ex::address_of;
 
 // DRIVER_VERIFIER_DETECTED_VIOLATION subcodes for mutexes.
 constexpr std::uint64_t kAcquireAboveApc = 0x33;
@@ -133,20 +133,21 @@ void check_release_irql(const char* routine, const FAST_MUTEX* mutex, bool exact
 void check_unsafe_state(const char* routine, const FAST_MUTEX* mutex, bool guarded, std::uint64_t subcode) {
   const KIRQL irql = wdmlab::ex::current_irql();
   const _KTHREAD* thread = wdmlab::ex::current_thread();
-  const bool region = thread != nullptr && (thread->SpecialApcDisable != 0 || (!guarded && thread->KernelApcDisable != 0));
+  const bool region =
+      thread != nullptr && (thread->SpecialApcDisable != 0 || (!guarded && thread->KernelApcDisable != 0));
   if (irql == APC_LEVEL || (irql < APC_LEVEL && region)) return;
-  wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, irql, wdmlab::ex::combined_apc_disable(thread),
-                        address_of(mutex),
-                        fmt::format("{} at IRQL {} {}; it needs APC_LEVEL or a {} region.", routine, irql,
-                                    region ? "inside a region" : "with APCs enabled", guarded ? "guarded" : "critical"));
+  wdmlab::ke::bug_check(
+      DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, irql, wdmlab::ex::combined_apc_disable(thread), address_of(mutex),
+      fmt::format("{} at IRQL {} {}; it needs APC_LEVEL or a {} region.", routine, irql,
+                  region ? "inside a region" : "with APCs enabled", guarded ? "guarded" : "critical"));
 }
 
 void check_owner(const char* routine, const FAST_MUTEX* mutex) {
   const _KTHREAD* self = wdmlab::ex::current_thread();
   if (!FastMutexes::owned(*mutex)) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kReleasedNotAcquired, address_of(mutex), 0, 0,
-                          fmt::format("{} on the mutex at {}, which is not acquired.", routine,
-                                      static_cast<const void*>(mutex)));
+    wdmlab::ke::bug_check(
+        DRIVER_VERIFIER_DETECTED_VIOLATION, kReleasedNotAcquired, address_of(mutex), 0, 0,
+        fmt::format("{} on the mutex at {}, which is not acquired.", routine, static_cast<const void*>(mutex)));
   }
   const _KTHREAD* owner = FastMutexes::owner(*mutex);
   if (owner != self) {

@@ -80,8 +80,8 @@ LARGE_INTEGER NTAPI ExInterlockedAddLargeInteger(PLARGE_INTEGER Addend, LARGE_IN
   wdmlab::sched::scheduling_point();
   InterlockedSection section(Lock);
   const LARGE_INTEGER initial = *Addend;
-  Addend->QuadPart = static_cast<LONGLONG>(static_cast<ULONGLONG>(initial.QuadPart) +
-                                           static_cast<ULONGLONG>(Increment.QuadPart));
+  Addend->QuadPart =
+      static_cast<LONGLONG>(static_cast<ULONGLONG>(initial.QuadPart) + static_cast<ULONGLONG>(Increment.QuadPart));
   return initial;
 }
 

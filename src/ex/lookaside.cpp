@@ -31,10 +31,10 @@ std::vector<const void*> LookasideLists::owned_by(const base::DriverIdentity* dr
 
 namespace {
 
+using wdmlab::ex::address_of;
 using wdmlab::ex::Executive;
 using wdmlab::ex::LookasideKind;
 using wdmlab::ex::LookasideLists;
-using wdmlab::ex::address_of;
 
 // DRIVER_VERIFIER_DETECTED_VIOLATION subcodes for lookaside lists.
 constexpr std::uint64_t kInitializedTwice = 0xCA;
@@ -171,8 +171,9 @@ NTSTATUS NTAPI ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCA
   if (!type.valid) return STATUS_INVALID_PARAMETER_4;
   if ((Flags & ~kExListFlags) != 0 || Flags == kExListFlags) return STATUS_INVALID_PARAMETER_5;
   check_new_list("ExInitializeLookasideListEx", Lookaside, Size);
-  const ULONG modifiers = ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL) != 0 ? POOL_RAISE_IF_ALLOCATION_FAILURE : 0) |
-                          ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE) != 0 ? POOL_QUOTA_FAIL_INSTEAD_OF_RAISE : 0);
+  const ULONG modifiers =
+      ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL) != 0 ? POOL_RAISE_IF_ALLOCATION_FAILURE : 0) |
+      ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE) != 0 ? POOL_QUOTA_FAIL_INSTEAD_OF_RAISE : 0);
   Executive::require().lookaside_lists().initialize(
       Lookaside, Lookaside->L, LookasideKind::Ex, Allocate != nullptr ? Allocate : &default_allocate_ex,
       Free != nullptr ? Free : &default_free_ex, static_cast<ULONG>(PoolType) | modifiers, Size, Tag,

@@ -30,8 +30,8 @@ constexpr ULONG kMustSucceedBit = 2;
 constexpr ULONG kCacheAlignedBit = 4;
 
 constexpr POOL_FLAGS kKnownRequiredFlags = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_SESSION |
-                                           POOL_FLAG_CACHE_ALIGNED | POOL_FLAG_RAISE_ON_FAILURE |
-                                           POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+                                           POOL_FLAG_CACHE_ALIGNED | POOL_FLAG_RAISE_ON_FAILURE | POOL_FLAG_NON_PAGED |
+                                           POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
 constexpr POOL_FLAGS kPoolTypeFlags = POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
 
 std::size_t charged_bytes(std::size_t size) { return std::max<std::size_t>(size, 1); }
@@ -53,8 +53,8 @@ PoolTypeInfo classify_pool_type(ULONG pool_type) {
   info.cache_aligned = (core & kCacheAlignedBit) != 0;
   info.must_succeed = (core & kMustSucceedBit) != 0 && !info.paged;
   info.executable = !info.paged && !nx;
-  info.valid = core == NonPagedPool || core == PagedPool || core == NonPagedPoolCacheAligned ||
-               core == PagedPoolCacheAligned;
+  info.valid =
+      core == NonPagedPool || core == PagedPool || core == NonPagedPoolCacheAligned || core == PagedPoolCacheAligned;
   return info;
 }
 
@@ -67,7 +67,7 @@ PoolFlagsInfo classify_pool_flags(POOL_FLAGS flags) {
   const POOL_FLAGS required = flags & 0xFFFFFFFFULL;
   if ((required & ~kKnownRequiredFlags) != 0) return info;  // reserved or unknown required flags
   if (std::popcount(required & kPoolTypeFlags) != 1) return info;
-  ULONG type = (required & POOL_FLAG_PAGED) != 0            ? static_cast<ULONG>(PagedPool)
+  ULONG type = (required & POOL_FLAG_PAGED) != 0               ? static_cast<ULONG>(PagedPool)
                : (required & POOL_FLAG_NON_PAGED_EXECUTE) != 0 ? static_cast<ULONG>(NonPagedPoolExecute)
                                                                : static_cast<ULONG>(NonPagedPoolNx);
   if (info.cache_aligned) type |= kCacheAlignedBit;
@@ -157,8 +157,8 @@ void* Pool::allocate(const PoolRequest& request) {
   void* memory = nullptr;
   if (request.bytes <= capacity - std::min(capacity, in_use)) {
     const std::size_t alignment = request.bytes >= PAGE_SIZE ? PAGE_SIZE
-                                  : request.cache_aligned     ? SYSTEM_CACHE_ALIGNMENT_SIZE
-                                                              : MEMORY_ALLOCATION_ALIGNMENT;
+                                  : request.cache_aligned    ? SYSTEM_CACHE_ALIGNMENT_SIZE
+                                                             : MEMORY_ALLOCATION_ALIGNMENT;
     if (::posix_memalign(&memory, alignment, charged_bytes(request.bytes)) != 0) memory = nullptr;
   }
   if (memory == nullptr) {
@@ -248,9 +248,9 @@ void Pool::trim_quarantine() {
 
 namespace {
 
+using wdmlab::ex::address_of;
 using wdmlab::ex::Executive;
 using wdmlab::ex::PoolAllocation;
-using wdmlab::ex::address_of;
 
 // MmSystemRangeStart on x64 Windows: the start of system address space in 0xC2/0x40 reports.
 constexpr std::uint64_t kSystemRangeStart = 0xFFFF800000000000ULL;
@@ -316,9 +316,9 @@ void check_tagged_request(const char* routine, const wdmlab::ex::PoolTypeInfo& i
                           ULONG tag, const void* caller) {
   check_allocation_irql(routine, wdmlab::ex::current_irql(), info.paged, pool_type, bytes, caller);
   if (info.must_succeed) {
-    wdmlab::ke::bug_check(BAD_POOL_CALLER, kMustSucceed, pool_type, bytes, tag,
-                          fmt::format("{} asked for MustSucceed pool (type {}), which Windows no longer supports.",
-                                      routine, pool_type));
+    wdmlab::ke::bug_check(
+        BAD_POOL_CALLER, kMustSucceed, pool_type, bytes, tag,
+        fmt::format("{} asked for MustSucceed pool (type {}), which Windows no longer supports.", routine, pool_type));
   }
   if (tag == 0) {
     wdmlab::ke::bug_check(BAD_POOL_CALLER, kTagZero, pool_type, bytes, address_of(caller),
@@ -338,8 +338,7 @@ void check_tagged_request(const char* routine, const wdmlab::ex::PoolTypeInfo& i
   wdmlab::rtl::raise_status(STATUS_INSUFFICIENT_RESOURCES, caller);
 }
 
-PVOID allocate_tagged(const char* routine, ULONG pool_type, SIZE_T bytes, ULONG tag, bool quota,
-                      const void* caller) {
+PVOID allocate_tagged(const char* routine, ULONG pool_type, SIZE_T bytes, ULONG tag, bool quota, const void* caller) {
   const wdmlab::ex::PoolTypeInfo info = wdmlab::ex::classify_pool_type(pool_type);
   check_tagged_request(routine, info, pool_type, bytes, tag, caller);
   Executive& executive = Executive::require();
@@ -429,9 +428,9 @@ void free_pool(const char* routine, PVOID address, ULONG tag, const void* caller
   const std::uintptr_t where = address_of(address);
   const wdmlab::base::AddressSpace* space = wdmlab::base::AddressSpace::current();
   if (space != nullptr && space->is_user(where)) {
-    wdmlab::ke::bug_check(BAD_POOL_CALLER, kUserModeAddress, where, kSystemRangeStart, 0,
-                          fmt::format("{}({}) frees a user-mode address; pool lives in system space.", routine,
-                                      address));
+    wdmlab::ke::bug_check(
+        BAD_POOL_CALLER, kUserModeAddress, where, kSystemRangeStart, 0,
+        fmt::format("{}({}) frees a user-mode address; pool lives in system space.", routine, address));
   }
   const wdmlab::ex::Pool::Lookup lookup = executive.pool().find(address);
   switch (lookup.found) {
@@ -456,11 +455,11 @@ void free_pool(const char* routine, PVOID address, ULONG tag, const void* caller
   const PoolAllocation& block = *lookup.block;
   const KIRQL irql = wdmlab::ex::current_irql();
   if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && block.paged())) {
-    wdmlab::ke::bug_check(BAD_POOL_CALLER, kFreeAtBadIrql, irql, block.pool_type, where,
-                          fmt::format("{}({}) at IRQL {}: the block is {} pool, which must be freed at IRQL <= {}.",
-                                      routine, address, irql, block.paged() ? "paged" : "nonpaged",
-                                      block.paged() ? "APC_LEVEL" : "DISPATCH_LEVEL"),
-                          "IrqlExFree1");
+    wdmlab::ke::bug_check(
+        BAD_POOL_CALLER, kFreeAtBadIrql, irql, block.pool_type, where,
+        fmt::format("{}({}) at IRQL {}: the block is {} pool, which must be freed at IRQL <= {}.", routine, address,
+                    irql, block.paged() ? "paged" : "nonpaged", block.paged() ? "APC_LEVEL" : "DISPATCH_LEVEL"),
+        "IrqlExFree1");
   }
   const bool protected_block = (block.tag & PROTECTED_POOL) != 0;
   if ((tag != 0 || protected_block) && tag != block.tag) {
@@ -477,8 +476,8 @@ void free_pool(const char* routine, PVOID address, ULONG tag, const void* caller
                                       routine, address, list));
   }
   if (const ERESOURCE* resource = executive.resources().first_in(block.address, end)) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kFreedActiveResource, address_of(resource),
-                          block.address, block.size,
+    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kFreedActiveResource, address_of(resource), block.address,
+                          block.size,
                           fmt::format("{}({}) frees memory holding the ERESOURCE at {}, which was never deleted "
                                       "(ExDeleteResourceLite).",
                                       routine, address, static_cast<const void*>(resource)));

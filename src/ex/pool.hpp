@@ -37,7 +37,7 @@ struct PoolTypeInfo {
   bool paged = false;
   bool session = false;
   bool cache_aligned = false;
-  bool executable = false;    // NonPagedPoolExecute (pool without POOL_NX_ALLOCATION)
+  bool executable = false;        // NonPagedPoolExecute (pool without POOL_NX_ALLOCATION)
   POOL_TYPE base = NonPagedPool;  // the type without POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, POOL_RAISE_IF_
                                   // ALLOCATION_FAILURE, POOL_COLD_ALLOCATION and POOL_ZERO_ALLOCATION
   bool raise_on_failure = false;
@@ -61,7 +61,7 @@ PoolFlagsInfo classify_pool_flags(POOL_FLAGS flags);
 // One live block.
 struct PoolAllocation {
   std::uintptr_t address = 0;
-  std::size_t size = 0;   // bytes the caller asked for
+  std::size_t size = 0;  // bytes the caller asked for
   ULONG tag = 0;
   POOL_TYPE pool_type = NonPagedPool;
   const base::DriverIdentity* driver = nullptr;  // null: code outside any driver (a test body)
@@ -73,7 +73,7 @@ struct PoolAllocation {
 struct PoolUsage {
   std::uint64_t allocations = 0;  // successful allocations
   std::uint64_t frees = 0;
-  std::uint64_t failures = 0;     // requests that returned NULL or raised
+  std::uint64_t failures = 0;  // requests that returned NULL or raised
   std::uint64_t current_bytes = 0;
   std::uint64_t peak_bytes = 0;
   std::uint64_t current_count = 0;

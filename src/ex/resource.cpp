@@ -208,12 +208,12 @@ void Resources::explain(const ERESOURCE* resource, sched::WaitReport& report) co
     owners += owner.context != nullptr ? owner.context->name() : fmt::format("thread {:#x}", owner.thread);
     if (owner.context != nullptr) report.owners.push_back(owner.context);
   }
-  report.description = fmt::format("ERESOURCE {} ({}; {} exclusive and {} shared waiters)",
-                                   static_cast<const void*>(resource),
-                                   state->owners.empty() ? std::string("not owned")
-                                   : state->exclusive    ? "owned exclusively by " + owners
-                                                         : "owned shared by " + owners,
-                                   state->exclusive_waiters.size(), state->shared_waiters.size());
+  report.description =
+      fmt::format("ERESOURCE {} ({}; {} exclusive and {} shared waiters)", static_cast<const void*>(resource),
+                  state->owners.empty() ? std::string("not owned")
+                  : state->exclusive    ? "owned exclusively by " + owners
+                                        : "owned shared by " + owners,
+                  state->exclusive_waiters.size(), state->shared_waiters.size());
 }
 
 void Resources::mirror(ERESOURCE& resource, const ResourceState& state) {
@@ -233,10 +233,10 @@ void Resources::mirror(ERESOURCE& resource, const ResourceState& state) {
 
 namespace {
 
+using wdmlab::ex::address_of;
 using wdmlab::ex::Executive;
 using wdmlab::ex::Resources;
 using wdmlab::ex::SharedMode;
-using wdmlab::ex::address_of;
 
 // DRIVER_VERIFIER_DETECTED_VIOLATION subcodes for resources.
 constexpr std::uint64_t kAcquiredWithApcsEnabled = 0x37;
@@ -251,7 +251,8 @@ Resources& resources() { return Executive::require().resources(); }
 void check_irql(const char* routine, const ERESOURCE* resource, KIRQL maximum, const void* caller) {
   const KIRQL irql = wdmlab::ex::current_irql();
   if (irql > maximum) {
-    wdmlab::ex::irql_too_high(routine, resource, irql, maximum, caller, maximum == APC_LEVEL ? "IrqlExApcLte3" : nullptr);
+    wdmlab::ex::irql_too_high(routine, resource, irql, maximum, caller,
+                              maximum == APC_LEVEL ? "IrqlExApcLte3" : nullptr);
   }
 }
 
@@ -282,7 +283,8 @@ void check_acquire(const char* routine, const ERESOURCE* resource, const void* c
 }
 
 void check_owner(const char* routine, const ERESOURCE* resource, ERESOURCE_THREAD thread, bool exclusive) {
-  const bool owns = exclusive ? resources().held_exclusive(*resource, thread) : resources().hold_count(*resource, thread) != 0;
+  const bool owns =
+      exclusive ? resources().held_exclusive(*resource, thread) : resources().hold_count(*resource, thread) != 0;
   if (owns) return;
   wdmlab::ke::bug_check(RESOURCE_NOT_OWNED, address_of(resource), thread, address_of(resource->OwnerTable), 0,
                         fmt::format("{} for thread {:#x}, which does not own the ERESOURCE at {}{}.", routine, thread,

@@ -48,7 +48,8 @@ WorkQueues::WorkQueues(ps::ProcessManager& processes) : processes_(processes) {}
 WorkQueues::~WorkQueues() = default;
 
 bool WorkQueues::valid_type(ULONG type) {
-  return type < MaximumWorkQueue || (type >= CustomPriorityWorkQueue && type < CustomPriorityWorkQueue + kCustomPriorities);
+  return type < MaximumWorkQueue ||
+         (type >= CustomPriorityWorkQueue && type < CustomPriorityWorkQueue + kCustomPriorities);
 }
 
 bool WorkQueues::queued(const WORK_QUEUE_ITEM* item) const {
@@ -95,8 +96,8 @@ void WorkQueues::queue(WORK_QUEUE_ITEM& item, ULONG type, const base::DriverIden
 void WorkQueues::start_worker(Queue& queue) {
   ++queue.workers;
   ++queue.started;
-  _ETHREAD* thread = processes_.create_system_thread(fmt::format("ExWorker/{}#{}", queue.name, queue.started),
-                                                     [this, &queue] { worker_main(queue); }, nullptr, true);
+  _ETHREAD* thread = processes_.create_system_thread(
+      fmt::format("ExWorker/{}#{}", queue.name, queue.started), [this, &queue] { worker_main(queue); }, nullptr, true);
   ob::ObjectManager::require().dereference(thread);  // nobody holds a handle to a worker
 }
 
@@ -124,10 +125,10 @@ void WorkQueues::worker_main(Queue& queue) {
 void WorkQueues::check_after_routine(PWORKER_THREAD_ROUTINE routine, PVOID parameter, const WORK_QUEUE_ITEM* item) {
   const KIRQL irql = current_irql();
   if (irql != PASSIVE_LEVEL) {
-    ke::bug_check(WORKER_THREAD_RETURNED_AT_BAD_IRQL, address_of(reinterpret_cast<const void*>(routine)), irql,
-                  address_of(parameter), address_of(item),
-                  fmt::format("The worker routine returned at IRQL {}; worker routines must return at PASSIVE_LEVEL.",
-                              irql));
+    ke::bug_check(
+        WORKER_THREAD_RETURNED_AT_BAD_IRQL, address_of(reinterpret_cast<const void*>(routine)), irql,
+        address_of(parameter), address_of(item),
+        fmt::format("The worker routine returned at IRQL {}; worker routines must return at PASSIVE_LEVEL.", irql));
   }
   _KTHREAD* thread = current_thread();
   const std::size_t fast_mutexes = Executive::require().fast_mutexes().owned_by(thread);
@@ -179,12 +180,12 @@ VOID NTAPI ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType)
                           "ExQueueWorkItem with a work item that has no worker routine.");
   }
   if (WorkItem->List.Flink != nullptr || queues.queued(WorkItem)) {
-    wdmlab::ke::bug_check(WORKER_INVALID, kActiveItemQueued, address_of(WorkItem), type, 0,
-                          fmt::format("ExQueueWorkItem on the work item at {}, which is {}.",
-                                      static_cast<const void*>(WorkItem),
-                                      queues.queued(WorkItem) ? "already queued"
-                                                              : "not initialised (List.Flink is not NULL; use "
-                                                                "ExInitializeWorkItem)"));
+    wdmlab::ke::bug_check(
+        WORKER_INVALID, kActiveItemQueued, address_of(WorkItem), type, 0,
+        fmt::format("ExQueueWorkItem on the work item at {}, which is {}.", static_cast<const void*>(WorkItem),
+                    queues.queued(WorkItem) ? "already queued"
+                                            : "not initialised (List.Flink is not NULL; use "
+                                              "ExInitializeWorkItem)"));
   }
   queues.queue(*WorkItem, type, wdmlab::ex::calling_driver());
 }

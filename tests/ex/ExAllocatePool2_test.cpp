@@ -199,10 +199,10 @@ TEST(ExAllocatePool2, PagedAtDispatchLevelIsBadPoolCaller08) {
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
   const Finding& finding = fatal(lab);
   EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
-  EXPECT_EQ(finding.parameters[0], 0x08u);                       // allocation at a bad IRQL
+  EXPECT_EQ(finding.parameters[0], 0x08u);                                       // allocation at a bad IRQL
   EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));  // current IRQL
   EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));       // pool type
-  EXPECT_EQ(finding.parameters[3], 77u);                         // size
+  EXPECT_EQ(finding.parameters[3], 77u);                                         // size
   EXPECT_EQ(finding.name, "BAD_POOL_CALLER");
 }
 

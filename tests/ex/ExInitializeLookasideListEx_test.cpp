@@ -48,8 +48,8 @@ TEST(ExInitializeLookasideListEx, ReturnValues) {
   lab.spawn("user", [&cases] {
     for (const Case& c : cases) {
       LOOKASIDE_LIST_EX list;
-      const NTSTATUS status =
-          ExInitializeLookasideListEx(&list, nullptr, nullptr, static_cast<POOL_TYPE>(c.pool_type), c.flags, 64, 'xEsL', 0);
+      const NTSTATUS status = ExInitializeLookasideListEx(&list, nullptr, nullptr, static_cast<POOL_TYPE>(c.pool_type),
+                                                          c.flags, 64, 'xEsL', 0);
       EXPECT_EQ(status, c.expected) << "pool type " << c.pool_type << ", flags " << c.flags;
       if (NT_SUCCESS(status)) ExDeleteLookasideListEx(&list);
     }
@@ -69,7 +69,8 @@ TEST(ExInitializeLookasideListEx, FlagsBecomePoolTypeModifiers) {
     ASSERT_EQ(ExInitializeLookasideListEx(&quiet, CountingAllocate, CountingFree, PagedPool,
                                           EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE, 64, 'xEsL', 0),
               STATUS_SUCCESS);
-    EXPECT_EQ(static_cast<ULONG>(raising.L.Type), static_cast<ULONG>(NonPagedPoolNx | POOL_RAISE_IF_ALLOCATION_FAILURE));
+    EXPECT_EQ(static_cast<ULONG>(raising.L.Type),
+              static_cast<ULONG>(NonPagedPoolNx | POOL_RAISE_IF_ALLOCATION_FAILURE));
     EXPECT_EQ(static_cast<ULONG>(quiet.L.Type), static_cast<ULONG>(PagedPool | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE));
     ExDeleteLookasideListEx(&raising);
     ExDeleteLookasideListEx(&quiet);
@@ -82,9 +83,9 @@ TEST(ExInitializeLookasideListEx, RoutinesReceiveTheListAndFlushEmptiesIt) {
   Lab lab;
   lab.spawn("user", [] {
     PrivateData data;
-    ASSERT_EQ(ExInitializeLookasideListEx(&data.lookaside, CountingAllocate, CountingFree, NonPagedPoolNx, 0, 80,
-                                          'xEsL', 0),
-              STATUS_SUCCESS);
+    ASSERT_EQ(
+        ExInitializeLookasideListEx(&data.lookaside, CountingAllocate, CountingFree, NonPagedPoolNx, 0, 80, 'xEsL', 0),
+        STATUS_SUCCESS);
     PVOID entries[3];
     for (PVOID& entry : entries) entry = ExAllocateFromLookasideListEx(&data.lookaside);
     EXPECT_EQ(data.allocations, 3u);

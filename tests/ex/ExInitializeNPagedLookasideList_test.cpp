@@ -193,7 +193,8 @@ TEST(ExInitializeNPagedLookasideList, MisuseIsReported) {
          ExInitializeNPagedLookasideList(list, nullptr, nullptr, 0, 32, 'tsiL', 0);
          ExInitializeNPagedLookasideList(list, nullptr, nullptr, 0, 32, 'tsiL', 0);
        }},
-      {"deleted without being initialised", 0xCB, [](NPAGED_LOOKASIDE_LIST* list) { ExDeleteNPagedLookasideList(list); }},
+      {"deleted without being initialised", 0xCB,
+       [](NPAGED_LOOKASIDE_LIST* list) { ExDeleteNPagedLookasideList(list); }},
       {"deleted twice", 0xCB,
        [](NPAGED_LOOKASIDE_LIST* list) {
          ExInitializeNPagedLookasideList(list, nullptr, nullptr, 0, 32, 'tsiL', 0);

@@ -19,9 +19,9 @@ TEST(ExInterlockedInsertHeadList, ReturnValuesFollowTheDocumentation) {
     LIST_ENTRY head;
     InitializeListHead(&head);
     Node a{{}, {}, 1}, b{{}, {}, 2}, c{{}, {}, 3};
-    EXPECT_EQ(ExInterlockedInsertHeadList(&head, &a.links, &lock), nullptr);  // the list was empty
-    EXPECT_EQ(ExInterlockedInsertHeadList(&head, &b.links, &lock), &a.links); // the former first entry
-    EXPECT_EQ(ExInterlockedInsertTailList(&head, &c.links, &lock), &a.links); // the former last entry
+    EXPECT_EQ(ExInterlockedInsertHeadList(&head, &a.links, &lock), nullptr);   // the list was empty
+    EXPECT_EQ(ExInterlockedInsertHeadList(&head, &b.links, &lock), &a.links);  // the former first entry
+    EXPECT_EQ(ExInterlockedInsertTailList(&head, &c.links, &lock), &a.links);  // the former last entry
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     EXPECT_EQ(lock, 0u);  // released
     EXPECT_EQ(ExInterlockedRemoveHeadList(&head, &lock), &b.links);

@@ -51,7 +51,7 @@ TEST(ExQueueWorkItem, RunsAtPassiveLevelOnAWorkerChargedToTheQueuingDriver) {
   EXPECT_NE(g_observed.thread, queuer);
   EXPECT_TRUE(g_observed.system_thread);
   EXPECT_EQ(pool_books().by_driver_name("queuer").current_bytes, 123u);  // the routine's allocation
-  EXPECT_EQ(pool_books().by_driver_name("queuer").frees, 1u);           // the item, freed by the routine
+  EXPECT_EQ(pool_books().by_driver_name("queuer").frees, 1u);            // the item, freed by the routine
   EXPECT_EQ(ex::Executive::require().work_queues().completed(), 1u);
   ExFreePool(g_observed.block);
 }
@@ -107,7 +107,7 @@ TEST(ExQueueWorkItem, EachQueueHasASmallPoolOfWorkers) {
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
   EXPECT_TRUE(lab.findings().empty());
   EXPECT_EQ(g_concurrency.done, 12);
-  EXPECT_GT(g_concurrency.most, 1);  // items ran in parallel...
+  EXPECT_GT(g_concurrency.most, 1);                                 // items ran in parallel...
   EXPECT_LE(g_concurrency.most, ex::WorkQueues::kWorkersPerQueue);  // ...on at most this many workers
 }
 

@@ -45,7 +45,7 @@ TEST(PoolAccounting, ChargesTheCallingDriverAndTheTag) {
   EXPECT_EQ(pool_books().by_tag('ahlA').peak_bytes, 300u);
 
   EXPECT_EQ(pool_books().total().current_count, 2u);
-  EXPECT_EQ(pool_books().total().peak_bytes, 1150u);  // beta's block while alpha held 150 bytes
+  EXPECT_EQ(pool_books().total().peak_bytes, 1150u);           // beta's block while alpha held 150 bytes
   EXPECT_EQ(pool_books().by_driver(nullptr).allocations, 0u);  // nothing outside the drivers
 
   const auto outstanding = pool_books().outstanding_by_driver_name("alpha");
@@ -76,8 +76,9 @@ TEST(PoolAccounting, ThreadsADriverStartsAreChargedToIt) {
     HANDLE thread;
     OBJECT_ATTRIBUTES attributes;
     InitializeObjectAttributes(&attributes, nullptr, OBJ_KERNEL_HANDLE, nullptr, nullptr);
-    ASSERT_EQ(PsCreateSystemThread(&thread, THREAD_ALL_ACCESS, &attributes, nullptr, nullptr,
-                                   [](PVOID) { block = ExAllocatePool2(POOL_FLAG_PAGED, 64, 'dhrT'); }, nullptr),
+    ASSERT_EQ(PsCreateSystemThread(
+                  &thread, THREAD_ALL_ACCESS, &attributes, nullptr, nullptr,
+                  [](PVOID) { block = ExAllocatePool2(POOL_FLAG_PAGED, 64, 'dhrT'); }, nullptr),
               STATUS_SUCCESS);
     ZwClose(thread);
   });

@@ -23,7 +23,7 @@ const Finding& fatal(Lab& lab);
 // The pool's books of the lab on this thread.
 inline const ex::PoolAccounting& pool_books() { return ex::Executive::require().pool().accounting(); }
 
-// Bug check codes and Microsoft's parameter 1 values the tests look for.
+// Bug check codes the tests look for (bugcodes.h has them all).
 inline constexpr std::uint32_t kBadPoolCaller = 0xC2;
 inline constexpr std::uint32_t kVerifier = 0xC4;
 inline constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
