@@ -6,22 +6,34 @@
 #include "ke/kernel.hpp"
 #include "ke/thread.hpp"
 #include "ps/process.hpp"
+#include "rtl/string_allocator.hpp"
 #include "sched/scheduler.hpp"
 #include "wdmlab/errors.hpp"
 
 namespace wdmlab::ex {
 
 namespace {
+
 thread_local Executive* t_executive = nullptr;
-}
+
+// The string routines' buffers: paged pool with the tag "Strg", charged to the calling driver. A
+// failure returns null (the routine then reports STATUS_NO_MEMORY); the IRQL and free checks are
+// those of the pool routines.
+constexpr ULONG kStringTag = 'grtS';
+void* allocate_string(std::size_t bytes) { return ExAllocatePoolWithTag(PagedPool, bytes, kStringTag); }
+void free_string(void* block) { ExFreePoolWithTag(block, kStringTag); }
+
+}  // namespace
 
 Executive::Executive(ke::Kernel& kernel, ps::ProcessManager& processes, ExecutiveOptions options)
     : pool_(options.pool), fast_mutexes_(kernel), work_queues_(processes) {
   if (t_executive != nullptr) throw UsageError("an executive already exists on this thread");
   t_executive = this;
+  rtl::set_string_allocator({&allocate_string, &free_string});
 }
 
 Executive::~Executive() {
+  rtl::reset_string_allocator();
   if (t_executive == this) t_executive = nullptr;
 }
 

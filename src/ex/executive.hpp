@@ -5,7 +5,8 @@
 // contended fast mutexes and the system worker queues. The exported routines (pool.cpp,
 // lookaside.cpp, fast_mutex.cpp, resource.cpp, work_queue.cpp, slist.cpp, interlocked_list.cpp,
 // raise.cpp) check their callers and delegate to these objects; tests read the pool's
-// accounting through pool().accounting().
+// accounting through pool().accounting(). While it exists, the runtime library's string routines
+// allocate their buffers from this pool (paged, tag "Strg").
 #pragma once
 
 #include <wdm.h>

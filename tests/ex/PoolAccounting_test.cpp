@@ -111,5 +111,36 @@ TEST(PoolAccounting, ANewLabStartsWithEmptyBooks) {
   EXPECT_EQ(pool_books().outstanding_count(), 0u);
 }
 
+TEST(PoolAccounting, StringRoutinesAllocateFromPoolChargedToTheDriver) {
+  Lab lab;
+  static UNICODE_STRING copy;
+  run_as_driver(lab, "strings", [] {
+    ASSERT_TRUE(RtlCreateUnicodeString(&copy, u"pool backed"));
+    const ex::PoolAllocation* record =
+        ex::Executive::require().pool().block_containing(reinterpret_cast<std::uintptr_t>(copy.Buffer));
+    ASSERT_NE(record, nullptr);
+    EXPECT_TRUE(record->paged());
+    EXPECT_EQ(record->tag, static_cast<ULONG>('grtS'));  // "Strg"
+  });
+  ASSERT_TRUE(lab.findings().empty());
+  EXPECT_EQ(pool_books().by_driver_name("strings").current_count, 1u);
+  EXPECT_EQ(pool_books().by_tag('grtS').current_bytes, sizeof(u"pool backed"));
+  RtlFreeUnicodeString(&copy);
+  EXPECT_EQ(pool_books().by_tag('grtS').current_count, 0u);
+}
+
+TEST(PoolAccounting, FreeingAStringThatIsNotPoolIsBadPoolCaller) {
+  Lab lab;
+  lab.spawn("driver code", [] {
+    static WCHAR text[] = u"not pool";
+    UNICODE_STRING string;
+    RtlInitUnicodeString(&string, text);
+    RtlFreeUnicodeString(&string);
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  EXPECT_EQ(ex_test::fatal(lab).code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(ex_test::fatal(lab).parameters[0], 0x42u);
+}
+
 }  // namespace
 }  // namespace wdmlab
