@@ -129,6 +129,18 @@ void explain_wait(const sched::Context& context, sched::WaitReport& report) {
   for (ULONG i = 0; i < thread->wait_count; ++i) {
     const auto* header = static_cast<const DISPATCHER_HEADER*>(thread->wait_block_list[i].Object);
     if (!objects.empty()) objects += thread->wait_type == WaitAll ? " and " : " or ";
+    const Kernel* kernel = Kernel::current();
+    const Kernel::WaitOwner lock = kernel != nullptr && kernel->wait_owner_resolver() != nullptr
+                                       ? kernel->wait_owner_resolver()(header)
+                                       : Kernel::WaitOwner{};
+    if (lock.lock_kind != nullptr) {
+      objects += fmt::format("{} {}", lock.lock_kind, lock.lock);
+      if (lock.owner != nullptr) {
+        objects += fmt::format(" (owned by {})", lock.owner->name());
+        report.owners.push_back(lock.owner);
+      }
+      continue;
+    }
     objects += fmt::format("{} {}", object_kind(header), static_cast<const void*>(header));
     if (header->Type == MutantObject) {
       const auto* owner = reinterpret_cast<const KMUTANT*>(header)->OwnerThread;

@@ -70,6 +70,18 @@ class Kernel {
   // Contexts spinning on each contended spin lock.
   std::unordered_map<const KSPIN_LOCK*, std::vector<sched::Context*>>& spinners() { return spinners_; }
 
+  // Names the lock built on a dispatcher object (the event inside a fast mutex) and the context
+  // that owns it, so that wait reports and deadlock detection can follow the wait to its owner.
+  // Layers above ke install one; it returns an empty WaitOwner for objects it does not know.
+  struct WaitOwner {
+    const sched::Context* owner = nullptr;
+    const char* lock_kind = nullptr;  // e.g. "fast mutex"
+    const void* lock = nullptr;       // the lock's address
+  };
+  using WaitOwnerResolver = WaitOwner (*)(const DISPATCHER_HEADER* object);
+  void set_wait_owner_resolver(WaitOwnerResolver resolver) { wait_owner_resolver_ = resolver; }
+  WaitOwnerResolver wait_owner_resolver() const { return wait_owner_resolver_; }
+
  private:
   sched::Scheduler& scheduler_;
   KernelOptions options_;
@@ -80,6 +92,7 @@ class Kernel {
   std::unordered_map<KTIMER*, TimerState> timers_;
   std::unordered_map<const KSPIN_LOCK*, std::vector<sched::Context*>> spinners_;
   std::vector<std::function<void(_KTHREAD&)>> exit_hooks_;
+  WaitOwnerResolver wait_owner_resolver_ = nullptr;
 };
 
 // Converts a Windows due time (negative = relative, in 100 ns; positive = absolute system time)

@@ -6,6 +6,7 @@
 
 #include "base/address_space.hpp"
 #include "base/log_sink.hpp"
+#include "ex/executive.hpp"
 #include "io/driver.hpp"
 #include "ke/kernel.hpp"
 #include "ob/object.hpp"
@@ -52,6 +53,7 @@ struct Lab::Impl {
   ke::Kernel kernel;
   ob::ObjectManager objects;
   ps::ProcessManager processes;
+  ex::Executive executive;
   io::IoManager io;
   std::deque<LoadedDriver> drivers;
 
@@ -68,6 +70,7 @@ struct Lab::Impl {
                            : make_random_policy(options.seed)),
         kernel(scheduler),
         processes(objects),
+        executive(kernel, processes),
         io(objects) {
     base::set_current_log(&log);
     base::AddressSpace::set_current(&address_space);

@@ -1,0 +1,85 @@
+#include "ex/executive.hpp"
+
+#include <fmt/format.h>
+
+#include "ke/bugcheck.hpp"
+#include "ke/kernel.hpp"
+#include "ke/thread.hpp"
+#include "ps/process.hpp"
+#include "rtl/string_allocator.hpp"
+#include "sched/scheduler.hpp"
+#include "wdmlab/errors.hpp"
+
+namespace wdmlab::ex {
+
+namespace {
+
+thread_local Executive* t_executive = nullptr;
+
+// The string routines' buffers: paged pool with the tag "Strg", charged to the calling driver. A
+// failure returns null (the routine then reports STATUS_NO_MEMORY); the IRQL and free checks are
+// those of the pool routines.
+constexpr ULONG kStringTag = 'grtS';
+void* allocate_string(std::size_t bytes) { return ExAllocatePoolWithTag(PagedPool, bytes, kStringTag); }
+void free_string(void* block) { ExFreePoolWithTag(block, kStringTag); }
+
+}  // namespace
+
+Executive::Executive(ke::Kernel& kernel, ps::ProcessManager& processes, ExecutiveOptions options)
+    : pool_(options.pool), fast_mutexes_(kernel), work_queues_(processes) {
+  if (t_executive != nullptr) throw UsageError("an executive already exists on this thread");
+  t_executive = this;
+  rtl::set_string_allocator({&allocate_string, &free_string});
+}
+
+Executive::~Executive() {
+  rtl::reset_string_allocator();
+  if (t_executive == this) t_executive = nullptr;
+}
+
+Executive* Executive::current() { return t_executive; }
+
+Executive& Executive::require() {
+  if (t_executive == nullptr) {
+    throw UsageError("an executive routine was called with no lab on this thread; create a wdmlab::Lab first");
+  }
+  return *t_executive;
+}
+
+KIRQL current_irql() {
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  return scheduler != nullptr ? scheduler->irql() : static_cast<KIRQL>(PASSIVE_LEVEL);
+}
+
+const base::DriverIdentity* calling_driver() {
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
+}
+
+_KTHREAD* current_thread() {
+  ke::Kernel* kernel = ke::Kernel::current();
+  return kernel != nullptr ? kernel->current_thread() : nullptr;
+}
+
+ERESOURCE_THREAD current_resource_thread() { return reinterpret_cast<ERESOURCE_THREAD>(current_thread()); }
+
+ULONG combined_apc_disable(const _KTHREAD* thread) {
+  if (thread == nullptr) return 0;
+  return (static_cast<ULONG>(static_cast<USHORT>(thread->SpecialApcDisable)) << 16) |
+         static_cast<USHORT>(thread->KernelApcDisable);
+}
+
+std::string thread_name(const _KTHREAD* thread) {
+  if (thread == nullptr) return "no thread";
+  if (thread->context == nullptr) return fmt::format("thread {}", static_cast<const void*>(thread));
+  return thread->context->name();
+}
+
+void irql_too_high(const char* routine, const void* object, KIRQL irql, KIRQL maximum, const void* caller,
+                   const char* rule) {
+  ke::bug_check(IRQL_NOT_LESS_OR_EQUAL, address_of(object), irql, 0, address_of(caller),
+                fmt::format("{} was called at IRQL {}; it must be called at IRQL <= {}.", routine, irql, maximum),
+                rule != nullptr ? rule : "");
+}
+
+}  // namespace wdmlab::ex
