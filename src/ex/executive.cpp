@@ -46,11 +46,6 @@ Executive& Executive::require() {
   return *t_executive;
 }
 
-KIRQL current_irql() {
-  sched::Scheduler* scheduler = sched::Scheduler::current();
-  return scheduler != nullptr ? scheduler->irql() : static_cast<KIRQL>(PASSIVE_LEVEL);
-}
-
 const base::DriverIdentity* calling_driver() {
   sched::Scheduler* scheduler = sched::Scheduler::current();
   return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
@@ -73,13 +68,6 @@ std::string thread_name(const _KTHREAD* thread) {
   if (thread == nullptr) return "no thread";
   if (thread->context == nullptr) return fmt::format("thread {}", static_cast<const void*>(thread));
   return thread->context->name();
-}
-
-void irql_too_high(const char* routine, const void* object, KIRQL irql, KIRQL maximum, const void* caller,
-                   const char* rule) {
-  ke::bug_check(IRQL_NOT_LESS_OR_EQUAL, address_of(object), irql, 0, address_of(caller),
-                fmt::format("{} was called at IRQL {}; it must be called at IRQL <= {}.", routine, irql, maximum),
-                rule != nullptr ? rule : "");
 }
 
 }  // namespace wdmlab::ex

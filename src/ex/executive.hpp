@@ -66,8 +66,6 @@ class Executive {
 
 // --- helpers for the exported routines ----------------------------------------------------------
 
-// The IRQL of the calling processor (PASSIVE_LEVEL on the host).
-KIRQL current_irql();
 // The driver the running context executes, or null (the host, or code outside any driver).
 const base::DriverIdentity* calling_driver();
 // The thread on the calling processor, or null on the host.
@@ -81,8 +79,5 @@ std::string thread_name(const _KTHREAD* thread);
 
 inline std::uintptr_t address_of(const volatile void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
-// IRQL_NOT_LESS_OR_EQUAL for a routine called above the IRQL it allows: [object, IRQL, 0, caller].
-[[noreturn]] void irql_too_high(const char* routine, const void* object, KIRQL irql, KIRQL maximum, const void* caller,
-                                const char* rule);
 
 }  // namespace wdmlab::ex

@@ -111,7 +111,7 @@ constexpr std::uint64_t kReleasedNotAcquired = 0x1007;
 wdmlab::sched::Scheduler& scheduler() { return wdmlab::ke::Kernel::require().scheduler(); }
 
 void check_acquire_irql(const char* routine, const FAST_MUTEX* mutex) {
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   if (irql <= APC_LEVEL) return;
   wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kAcquireAboveApc, irql, address_of(mutex), 0,
                         fmt::format("{} at IRQL {}; it must be called at IRQL <= APC_LEVEL.", routine, irql),
@@ -121,7 +121,7 @@ void check_acquire_irql(const char* routine, const FAST_MUTEX* mutex) {
 // ExReleaseFastMutex needs exactly APC_LEVEL (its acquire raised to it); the guarded mutex
 // routines need IRQL <= APC_LEVEL.
 void check_release_irql(const char* routine, const FAST_MUTEX* mutex, bool exactly_apc) {
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   if (exactly_apc ? irql == APC_LEVEL : irql <= APC_LEVEL) return;
   wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kReleaseNotAtApc, irql, address_of(mutex), 0,
                         fmt::format("{} at IRQL {}; it must be called at {}.", routine, irql,
@@ -131,7 +131,7 @@ void check_release_irql(const char* routine, const FAST_MUTEX* mutex, bool exact
 // The Unsafe forms need APC_LEVEL, or APCs disabled by a critical region (fast mutex) or a
 // guarded region (guarded mutex).
 void check_unsafe_state(const char* routine, const FAST_MUTEX* mutex, bool guarded, std::uint64_t subcode) {
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   const _KTHREAD* thread = wdmlab::ex::current_thread();
   const bool region =
       thread != nullptr && (thread->SpecialApcDisable != 0 || (!guarded && thread->KernelApcDisable != 0));
@@ -174,7 +174,7 @@ VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex) {
 VOID NTAPI ExAcquireFastMutex(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_acquire_irql("ExAcquireFastMutex", FastMutex);
-  const KIRQL old_irql = wdmlab::ex::current_irql();
+  const KIRQL old_irql = wdmlab::ke::current_irql();
   scheduler().set_irql(APC_LEVEL);
   Executive::require().fast_mutexes().acquire(*FastMutex, wdmlab::ex::current_thread(), __builtin_return_address(0));
   FastMutex->OldIrql = old_irql;
@@ -183,7 +183,7 @@ VOID NTAPI ExAcquireFastMutex(PFAST_MUTEX FastMutex) {
 BOOLEAN NTAPI ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_acquire_irql("ExTryToAcquireFastMutex", FastMutex);
-  const KIRQL old_irql = wdmlab::ex::current_irql();
+  const KIRQL old_irql = wdmlab::ke::current_irql();
   scheduler().set_irql(APC_LEVEL);
   if (!Executive::require().fast_mutexes().try_acquire(*FastMutex, wdmlab::ex::current_thread())) {
     scheduler().set_irql(old_irql);

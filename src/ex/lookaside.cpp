@@ -55,8 +55,8 @@ VOID NTAPI default_free_ex(PVOID Buffer, PLOOKASIDE_LIST_EX Lookaside) {
 }
 
 void check_irql(const char* routine, const void* list, KIRQL maximum, const void* caller, const char* rule) {
-  const KIRQL irql = wdmlab::ex::current_irql();
-  if (irql > maximum) wdmlab::ex::irql_too_high(routine, list, irql, maximum, caller, rule);
+  const KIRQL irql = wdmlab::ke::current_irql();
+  if (irql > maximum) wdmlab::ke::irql_too_high(routine, list, irql, maximum, caller, rule);
 }
 
 KIRQL maximum_irql_for(ULONG pool_type) {

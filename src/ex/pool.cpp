@@ -314,7 +314,7 @@ void check_allocation_irql(const char* routine, KIRQL irql, bool paged, ULONG po
 // The checks ExAllocatePoolWithTag and its relatives make of their arguments.
 void check_tagged_request(const char* routine, const wdmlab::ex::PoolTypeInfo& info, ULONG pool_type, SIZE_T bytes,
                           ULONG tag, const void* caller) {
-  check_allocation_irql(routine, wdmlab::ex::current_irql(), info.paged, pool_type, bytes, caller);
+  check_allocation_irql(routine, wdmlab::ke::current_irql(), info.paged, pool_type, bytes, caller);
   if (info.must_succeed) {
     wdmlab::ke::bug_check(
         BAD_POOL_CALLER, kMustSucceed, pool_type, bytes, tag,
@@ -368,7 +368,7 @@ PVOID allocate_with_flags(const char* routine, POOL_FLAGS flags, SIZE_T bytes, U
                           const void* caller) {
   const wdmlab::ex::PoolFlagsInfo info = wdmlab::ex::classify_pool_flags(flags);
   const POOL_TYPE type = info.valid ? info.type : NonPagedPoolNx;
-  check_allocation_irql(routine, wdmlab::ex::current_irql(), wdmlab::ex::classify_pool_type(type).paged, type, bytes,
+  check_allocation_irql(routine, wdmlab::ke::current_irql(), wdmlab::ex::classify_pool_type(type).paged, type, bytes,
                         caller);
   Executive& executive = Executive::require();
   const wdmlab::base::DriverIdentity* driver = wdmlab::ex::calling_driver();
@@ -453,7 +453,7 @@ void free_pool(const char* routine, PVOID address, ULONG tag, const void* caller
       break;
   }
   const PoolAllocation& block = *lookup.block;
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && block.paged())) {
     wdmlab::ke::bug_check(
         BAD_POOL_CALLER, kFreeAtBadIrql, irql, block.pool_type, where,

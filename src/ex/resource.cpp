@@ -249,9 +249,9 @@ constexpr std::uint64_t kUninitializedResource = 0x1002;
 Resources& resources() { return Executive::require().resources(); }
 
 void check_irql(const char* routine, const ERESOURCE* resource, KIRQL maximum, const void* caller) {
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   if (irql > maximum) {
-    wdmlab::ex::irql_too_high(routine, resource, irql, maximum, caller,
+    wdmlab::ke::irql_too_high(routine, resource, irql, maximum, caller,
                               maximum == APC_LEVEL ? "IrqlExApcLte3" : nullptr);
   }
 }
@@ -266,7 +266,7 @@ void check_initialized(const char* routine, const ERESOURCE* resource) {
 
 // Normal kernel APCs must be disabled (a critical region, or APC_LEVEL) while a resource is held.
 void check_apcs_disabled(const char* routine, const ERESOURCE* resource, std::uint64_t subcode) {
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   const _KTHREAD* thread = wdmlab::ex::current_thread();
   if (irql >= APC_LEVEL || thread == nullptr || thread->KernelApcDisable != 0 || thread->SpecialApcDisable != 0) return;
   wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, irql, wdmlab::ex::combined_apc_disable(thread),

@@ -123,7 +123,7 @@ void WorkQueues::worker_main(Queue& queue) {
 }
 
 void WorkQueues::check_after_routine(PWORKER_THREAD_ROUTINE routine, PVOID parameter, const WORK_QUEUE_ITEM* item) {
-  const KIRQL irql = current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   if (irql != PASSIVE_LEVEL) {
     ke::bug_check(
         WORKER_THREAD_RETURNED_AT_BAD_IRQL, address_of(reinterpret_cast<const void*>(routine)), irql,
@@ -165,9 +165,9 @@ extern "C" {
 VOID NTAPI ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType) {
   wdmlab::sched::scheduling_point();
   using wdmlab::ex::address_of;
-  const KIRQL irql = wdmlab::ex::current_irql();
+  const KIRQL irql = wdmlab::ke::current_irql();
   if (irql > DISPATCH_LEVEL) {
-    wdmlab::ex::irql_too_high("ExQueueWorkItem", WorkItem, irql, DISPATCH_LEVEL, __builtin_return_address(0), nullptr);
+    wdmlab::ke::irql_too_high("ExQueueWorkItem", WorkItem, irql, DISPATCH_LEVEL, __builtin_return_address(0), nullptr);
   }
   wdmlab::ex::WorkQueues& queues = wdmlab::ex::Executive::require().work_queues();
   const auto type = static_cast<ULONG>(QueueType);

@@ -13,4 +13,16 @@ namespace wdmlab::ke {
                             std::uint64_t p4, std::string description, std::string rule = {},
                             std::uintptr_t exact_pc = 0);
 
+// The current processor's IRQL; PASSIVE_LEVEL on the host (test code calling a routine directly).
+std::uint8_t current_irql();
+
+// Bug check 0xA IRQL_NOT_LESS_OR_EQUAL with the parameters Windows uses for an access at a bad
+// IRQL, [object, IRQL, 0, caller], for a routine called above the highest IRQL it allows.
+[[noreturn]] void irql_too_high(const char* routine, const void* object, std::uint8_t irql, std::uint8_t maximum,
+                                const void* caller, const char* rule = nullptr);
+
+// Checks a routine's IRQL contract (IRQL <= maximum) and reports irql_too_high otherwise.
+void require_irql_at_most(std::uint8_t maximum, const char* routine, const void* caller, const void* object = nullptr,
+                          const char* rule = nullptr);
+
 }  // namespace wdmlab::ke

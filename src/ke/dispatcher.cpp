@@ -11,10 +11,6 @@ namespace wdmlab::ke {
 
 namespace {
 
-constexpr std::uint32_t kMaximumWaitObjectsExceeded = 0xC;
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
-constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 
 const char* object_kind(const DISPATCHER_HEADER* header) {
   switch (header->Type) {
@@ -197,7 +193,7 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
   const sched::Irql irql = scheduler.irql();
   const auto caller_pc = reinterpret_cast<std::uintptr_t>(caller);
   if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && wait_block_array == nullptr)) {
-    bug_check(kMaximumWaitObjectsExceeded, count, 0, 0, 0,
+    bug_check(MAXIMUM_WAIT_OBJECTS_EXCEEDED, count, 0, 0, 0,
               fmt::format("KeWaitForMultipleObjects with {} objects{}; the limit is {} with a WaitBlockArray and "
                           "{} without one.",
                           count, wait_block_array == nullptr ? " and no WaitBlockArray" : "", MAXIMUM_WAIT_OBJECTS,
@@ -205,11 +201,11 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
   }
   sched::Context* running = scheduler.running();
   if (!poll && running != nullptr && running->kind() == sched::ContextKind::DpcStack) {
-    bug_check(kAttemptedSwitchFromDpc, 0, 0, 0, 0,
+    bug_check(ATTEMPTED_SWITCH_FROM_DPC, 0, 0, 0, 0,
               "A DPC routine waited on a dispatcher object with a nonzero timeout; DPCs cannot wait.");
   }
   if ((!poll && irql > APC_LEVEL) || irql > DISPATCH_LEVEL) {
-    bug_check(kIrqlNotLessOrEqual, reinterpret_cast<std::uintptr_t>(count > 0 ? objects[0] : nullptr), irql, 0,
+    bug_check(IRQL_NOT_LESS_OR_EQUAL, reinterpret_cast<std::uintptr_t>(count > 0 ? objects[0] : nullptr), irql, 0,
               caller_pc,
               fmt::format("A wait with {} was called at IRQL {}; waits need IRQL <= APC_LEVEL, or DISPATCH_LEVEL "
                           "with a zero timeout.",
@@ -220,7 +216,7 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
   for (ULONG i = 0; i < count; ++i) {
     auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
     if (header == nullptr || !is_dispatcher_type(header->Type)) {
-      bug_check(kKmodeExceptionNotHandled, static_cast<std::uint32_t>(STATUS_ACCESS_VIOLATION), caller_pc, 0,
+      bug_check(KMODE_EXCEPTION_NOT_HANDLED, static_cast<std::uint32_t>(STATUS_ACCESS_VIOLATION), caller_pc, 0,
                 reinterpret_cast<std::uintptr_t>(header),
                 fmt::format("Object {} passed to a wait is not a dispatcher object (its header type is {}).",
                             static_cast<const void*>(header), header == nullptr ? -1 : header->Type));

@@ -17,8 +17,6 @@
 namespace wdmlab::ke {
 
 namespace {
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 }
 
 void sleep_for(sched::Time duration);
@@ -40,7 +38,7 @@ void dispatch_interrupt(sched::Processor& processor) {
     if (driver != nullptr) self.pop_driver();
     const KIRQL irql = scheduler.irql();
     if (irql != DISPATCH_LEVEL) {
-      bug_check(kIrqlUnexpectedValue, (static_cast<std::uint64_t>(irql) << 16) | (DISPATCH_LEVEL << 8),
+      bug_check(IRQL_UNEXPECTED_VALUE, (static_cast<std::uint64_t>(irql) << 16) | (DISPATCH_LEVEL << 8),
                 reinterpret_cast<std::uintptr_t>(routine), reinterpret_cast<std::uintptr_t>(dpc), 0,
                 fmt::format("A DPC routine returned at IRQL {}; DPC routines must return at DISPATCH_LEVEL.", irql));
     }
@@ -148,13 +146,7 @@ NTSTATUS NTAPI KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber
 VOID NTAPI KeFlushQueuedDpcs(VOID) {
   wdmlab::sched::scheduling_point();
   Kernel& kernel = Kernel::require();
-  const KIRQL irql = kernel.scheduler().irql();
-  if (irql != PASSIVE_LEVEL) {
-    bug_check(kIrqlNotLessOrEqual, 0, irql, 0, reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)),
-              fmt::format("KeFlushQueuedDpcs called at IRQL {}; it waits for the DPCs of every processor and "
-                          "requires PASSIVE_LEVEL.",
-                          irql));
-  }
+  require_irql_at_most(PASSIVE_LEVEL, "KeFlushQueuedDpcs", __builtin_return_address(0));
   // Wait until every processor's DPC queue has drained and no DPC runs.
   for (;;) {
     bool busy = false;

@@ -6,9 +6,6 @@
 
 namespace {
 
-constexpr std::uint32_t kIrqlNotGreaterOrEqual = 0x9;
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 
 wdmlab::sched::Scheduler& scheduler() { return wdmlab::ke::Kernel::require().scheduler(); }
 
@@ -17,7 +14,7 @@ KIRQL raise_to(KIRQL level, const void* caller) {
   wdmlab::sched::Scheduler& s = scheduler();
   const KIRQL old = s.irql();
   if (level < old || level > HIGH_LEVEL) {
-    wdmlab::ke::bug_check(kIrqlNotGreaterOrEqual, old, level, 0, reinterpret_cast<std::uintptr_t>(caller),
+    wdmlab::ke::bug_check(IRQL_NOT_GREATER_OR_EQUAL, old, level, 0, reinterpret_cast<std::uintptr_t>(caller),
                           fmt::format("KeRaiseIrql from IRQL {} to {}: raising must not lower the IRQL.", old, level),
                           "IrqlKeRaiseLower");
   }
@@ -46,7 +43,7 @@ VOID NTAPI KeLowerIrql(KIRQL NewIrql) {
   wdmlab::sched::Scheduler& s = scheduler();
   const KIRQL current = s.irql();
   if (NewIrql > current) {
-    wdmlab::ke::bug_check(kIrqlNotLessOrEqual, 0, current, NewIrql,
+    wdmlab::ke::bug_check(IRQL_NOT_LESS_OR_EQUAL, 0, current, NewIrql,
                           reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)),
                           fmt::format("KeLowerIrql from IRQL {} to {}: lowering must not raise the IRQL "
                                       "(parameter 2 = current IRQL, parameter 3 = requested IRQL).",
@@ -64,7 +61,7 @@ VOID NTAPI wdmlab_paged_code_check(VOID) {
   if (irql > APC_LEVEL) {
     // The return address lies in the pageable function that used PAGED_CODE().
     const auto address = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
-    wdmlab::ke::bug_check(kDriverIrqlNotLessOrEqual, address, irql, 8, address,
+    wdmlab::ke::bug_check(DRIVER_IRQL_NOT_LESS_OR_EQUAL, address, irql, 8, address,
                           fmt::format("Pageable code (PAGED_CODE()) ran at IRQL {}. Windows pages such code out, and "
                                       "executing it at DISPATCH_LEVEL or above faults (parameter 3 = 8: execute).",
                                       irql),

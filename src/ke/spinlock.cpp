@@ -15,9 +15,6 @@
 namespace wdmlab::ke {
 namespace {
 
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-constexpr std::uint32_t kSpinLockNotOwned = 0x10;
-constexpr std::uint32_t kIrqlNotGreaterOrEqual = 0x9;
 
 KSPIN_LOCK token_of(const sched::Context* context) { return reinterpret_cast<KSPIN_LOCK>(context) | 1; }
 
@@ -64,7 +61,7 @@ void release(PKSPIN_LOCK lock, bool queued, const void* caller) {
   Kernel& kernel = Kernel::require();
   sched::Context& self = running_context();
   if (*lock == 0) {
-    bug_check(kSpinLockNotOwned, reinterpret_cast<std::uintptr_t>(lock), 0, 0,
+    bug_check(SPIN_LOCK_NOT_OWNED, reinterpret_cast<std::uintptr_t>(lock), 0, 0,
               reinterpret_cast<std::uintptr_t>(caller),
               fmt::format("Release of spin lock {} that is not held (released twice, or never acquired).",
                           static_cast<const void*>(lock)),
@@ -92,7 +89,7 @@ KIRQL raise_to_dispatch(const void* lock, const void* caller, const char* routin
   sched::Scheduler& scheduler = Kernel::require().scheduler();
   const KIRQL old = scheduler.irql();
   if (old > DISPATCH_LEVEL) {
-    bug_check(kIrqlNotLessOrEqual, reinterpret_cast<std::uintptr_t>(lock), old, 1,
+    bug_check(IRQL_NOT_LESS_OR_EQUAL, reinterpret_cast<std::uintptr_t>(lock), old, 1,
               reinterpret_cast<std::uintptr_t>(caller),
               fmt::format("{} called at IRQL {}; it must be called at IRQL <= DISPATCH_LEVEL.", routine, old),
               "IrqlKeDispatchLte");
@@ -104,7 +101,7 @@ KIRQL raise_to_dispatch(const void* lock, const void* caller, const char* routin
 void require_dispatch(const void* lock, const void* caller, const char* routine) {
   const KIRQL irql = Kernel::require().scheduler().irql();
   if (irql < DISPATCH_LEVEL) {
-    bug_check(kIrqlNotGreaterOrEqual, irql, DISPATCH_LEVEL, reinterpret_cast<std::uintptr_t>(lock),
+    bug_check(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, reinterpret_cast<std::uintptr_t>(lock),
               reinterpret_cast<std::uintptr_t>(caller),
               fmt::format("{} called at IRQL {}; it must be called at IRQL >= DISPATCH_LEVEL.", routine, irql));
   }
@@ -114,7 +111,7 @@ void lower_after_release(KIRQL new_irql, const void* caller) {
   sched::Scheduler& scheduler = Kernel::require().scheduler();
   const KIRQL current = scheduler.irql();
   if (new_irql > current) {
-    bug_check(kIrqlNotLessOrEqual, 0, current, new_irql, reinterpret_cast<std::uintptr_t>(caller),
+    bug_check(IRQL_NOT_LESS_OR_EQUAL, 0, current, new_irql, reinterpret_cast<std::uintptr_t>(caller),
               fmt::format("A spin lock release asked to return to IRQL {} from IRQL {}.", new_irql, current));
   }
   scheduler.set_irql(new_irql);

@@ -11,7 +11,6 @@
 namespace wdmlab::ke {
 
 namespace {
-constexpr std::uint32_t kThreadTerminateHeldMutex = 0x4000008A;
 }
 
 void initialize_thread(_KTHREAD& thread) {
@@ -46,7 +45,7 @@ void terminate_current_thread(NTSTATUS status) {
   for (PLIST_ENTRY entry = thread->MutantListHead.Flink; entry != &thread->MutantListHead; entry = entry->Flink) {
     KMUTANT* mutant = CONTAINING_RECORD(entry, KMUTANT, MutantListEntry);
     if (mutant->ApcDisable != 0) {
-      bug_check(kThreadTerminateHeldMutex, reinterpret_cast<std::uintptr_t>(thread),
+      bug_check(THREAD_TERMINATE_HELD_MUTEX, reinterpret_cast<std::uintptr_t>(thread),
                 reinterpret_cast<std::uintptr_t>(mutant), 0, 0,
                 fmt::format("The thread ended (status 0x{:08X}) while it still owned kernel mutex {}.",
                             static_cast<std::uint32_t>(status), static_cast<const void*>(mutant)));

@@ -54,13 +54,8 @@ NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertabl
   (void)Alertable;
   wdmlab::sched::scheduling_point();
   Kernel& k = kernel();
-  const KIRQL irql = k.scheduler().irql();
-  if (irql > APC_LEVEL) {
-    wdmlab::ke::bug_check(0xA, reinterpret_cast<std::uintptr_t>(Interval), irql, 0,
-                          reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)),
-                          fmt::format("KeDelayExecutionThread called at IRQL {}; it needs IRQL <= APC_LEVEL.", irql),
-                          "IrqlKeApcLte1");
-  }
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "KeDelayExecutionThread", __builtin_return_address(0), Interval,
+                                   "IrqlKeApcLte1");
   const wdmlab::sched::Time due = due_time_to_virtual(k, Interval->QuadPart);
   const wdmlab::sched::Time now = k.scheduler().now();
   if (due <= now) {

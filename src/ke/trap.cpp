@@ -24,12 +24,6 @@ namespace wdmlab::ke {
 
 namespace {
 
-constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
-constexpr std::uint32_t kSystemServiceException = 0x3B;
-constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
-constexpr std::uint32_t kSystemThreadExceptionNotHandled = 0x7E;
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 
 CONTEXT context_from(const sched::FaultRecord& fault) {
   CONTEXT context{};
@@ -74,7 +68,7 @@ const char* access_kind(const sched::FaultRecord& fault) {
       const ULONG_PTR access = fault.execute ? 8 : fault.write ? 1 : 0;
       if (irql >= DISPATCH_LEVEL) {
         const bool in_driver = context.driver() != nullptr;
-        bug_check(in_driver ? kDriverIrqlNotLessOrEqual : kIrqlNotLessOrEqual, fault.address, irql, access, fault.pc,
+        bug_check(in_driver ? DRIVER_IRQL_NOT_LESS_OR_EQUAL : IRQL_NOT_LESS_OR_EQUAL, fault.address, irql, access, fault.pc,
                   fmt::format("Invalid {} of address {:#x} at IRQL {}. At DISPATCH_LEVEL or above no page fault can "
                               "be resolved, whatever the address.",
                               access_kind(fault), fault.address, irql),
@@ -85,7 +79,7 @@ const char* access_kind(const sched::FaultRecord& fault) {
                               access, fault.address);
       }
       const ULONG_PTR operation = fault.execute ? 10 : fault.write ? 2 : 0;
-      bug_check(kPageFaultInNonpagedArea, fault.address, operation, fault.pc, 2,
+      bug_check(PAGE_FAULT_IN_NONPAGED_AREA, fault.address, operation, fault.pc, 2,
                 fmt::format("Invalid {} of kernel address {:#x}. A bad kernel-mode address is not an exception a "
                             "__try block can catch; the system stops.",
                             access_kind(fault), fault.address),
@@ -133,14 +127,14 @@ std::string exception_text(const EXCEPTION_RECORD& record) {
   _KTHREAD* thread = running != nullptr ? thread_of(*running) : nullptr;
   if (running == nullptr || running->kind() == sched::ContextKind::DpcStack || scheduler.irql() >= DISPATCH_LEVEL ||
       thread == nullptr) {
-    bug_check(kKmodeExceptionNotHandled, code, address, record.ExceptionInformation[0], record.ExceptionInformation[1],
+    bug_check(KMODE_EXCEPTION_NOT_HANDLED, code, address, record.ExceptionInformation[0], record.ExceptionInformation[1],
               exception_text(record), {}, address);
   }
   if (!thread->system_thread) {
-    bug_check(kSystemServiceException, code, address, reinterpret_cast<std::uintptr_t>(&context), 0,
+    bug_check(SYSTEM_SERVICE_EXCEPTION, code, address, reinterpret_cast<std::uintptr_t>(&context), 0,
               exception_text(record), {}, address);
   }
-  bug_check(kSystemThreadExceptionNotHandled, code, address, reinterpret_cast<std::uintptr_t>(&record),
+  bug_check(SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, code, address, reinterpret_cast<std::uintptr_t>(&record),
             reinterpret_cast<std::uintptr_t>(&context), exception_text(record), {}, address);
 }
 

@@ -7,28 +7,13 @@
 
 using wdmlab::ob::ObjectManager;
 
-namespace {
-
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-
-void require_irql(KIRQL maximum, const char* routine, const void* caller) {
-  wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
-  const KIRQL irql = scheduler != nullptr ? scheduler->irql() : PASSIVE_LEVEL;
-  if (irql > maximum) {
-    wdmlab::ke::bug_check(kIrqlNotLessOrEqual, 0, irql, 0, reinterpret_cast<std::uintptr_t>(caller),
-                          fmt::format("{} called at IRQL {}; it requires IRQL <= {}.", routine, irql, maximum));
-  }
-}
-
-}  // namespace
-
 extern "C" {
 
 NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
                                          KPROCESSOR_MODE AccessMode, PVOID* Object,
                                          POBJECT_HANDLE_INFORMATION HandleInformation) {
   wdmlab::sched::scheduling_point();
-  require_irql(APC_LEVEL, "ObReferenceObjectByHandle", __builtin_return_address(0));
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "ObReferenceObjectByHandle", __builtin_return_address(0));
   return ObjectManager::require().reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object,
                                                       HandleInformation);
 }
@@ -38,7 +23,7 @@ NTSTATUS NTAPI ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK Desir
                                                 POBJECT_HANDLE_INFORMATION HandleInformation) {
   (void)Tag;
   wdmlab::sched::scheduling_point();
-  require_irql(APC_LEVEL, "ObReferenceObjectByHandleWithTag", __builtin_return_address(0));
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "ObReferenceObjectByHandleWithTag", __builtin_return_address(0));
   return ObjectManager::require().reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object,
                                                       HandleInformation);
 }
@@ -84,7 +69,7 @@ LONG_PTR NTAPI ObDereferenceObjectDeferDeleteWithTag(PVOID Object, ULONG Tag) {
 
 NTSTATUS NTAPI ZwClose(HANDLE Handle) {
   wdmlab::sched::scheduling_point();
-  require_irql(PASSIVE_LEVEL, "ZwClose", __builtin_return_address(0));
+  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwClose", __builtin_return_address(0));
   return ObjectManager::require().close(Handle, KernelMode);
 }
 

@@ -15,7 +15,6 @@ namespace wdmlab::ob {
 namespace {
 
 constexpr std::size_t kHeaderSpace = (sizeof(ObjectHeader) + 15) / 16 * 16;
-constexpr std::uint32_t kReferenceByPointer = 0x18;
 thread_local ObjectManager* t_current = nullptr;
 
 constexpr std::uintptr_t kKernelHandleBit = 0xFFFFFFFF80000000ULL;
@@ -24,8 +23,8 @@ std::uintptr_t value_of(HANDLE handle) { return reinterpret_cast<std::uintptr_t>
 
 [[noreturn]] void bad_reference(const void* body, std::int64_t count, const char* what) {
   Finding finding;
-  finding.code = kReferenceByPointer;
-  finding.name = bug_check_name(kReferenceByPointer);
+  finding.code = REFERENCE_BY_POINTER;
+  finding.name = bug_check_name(REFERENCE_BY_POINTER);
   const ObjectHeader* header = header_of(body);
   finding.parameters = {reinterpret_cast<std::uintptr_t>(header != nullptr ? header->type : nullptr),
                         reinterpret_cast<std::uintptr_t>(body), 1, static_cast<std::uint64_t>(count)};

@@ -12,18 +12,6 @@ using wdmlab::ps::ProcessManager;
 
 namespace {
 
-constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
-
-void require_passive(const char* routine, const void* caller) {
-  wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
-  const KIRQL irql = scheduler != nullptr ? scheduler->irql() : PASSIVE_LEVEL;
-  if (irql != PASSIVE_LEVEL) {
-    wdmlab::ke::bug_check(kIrqlNotLessOrEqual, 0, irql, 0, reinterpret_cast<std::uintptr_t>(caller),
-                          fmt::format("{} called at IRQL {}; it requires PASSIVE_LEVEL.", routine, irql),
-                          "IrqlPsPassive");
-  }
-}
-
 const wdmlab::base::DriverIdentity* calling_driver() {
   wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
   return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
@@ -45,7 +33,7 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, P
                                     HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
                                     PVOID StartContext) {
   wdmlab::sched::scheduling_point();
-  require_passive("PsCreateSystemThread", __builtin_return_address(0));
+  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "PsCreateSystemThread", __builtin_return_address(0), nullptr, "IrqlPsPassive");
   ProcessManager& processes = ProcessManager::require();
   if (ProcessHandle != nullptr && ProcessHandle != NtCurrentProcess()) {
     // Threads in other processes come with user-mode processes; only the System process exists.
@@ -70,7 +58,7 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, P
 
 NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus) {
   wdmlab::sched::scheduling_point();
-  require_passive("PsTerminateSystemThread", __builtin_return_address(0));
+  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "PsTerminateSystemThread", __builtin_return_address(0), nullptr, "IrqlPsPassive");
   _ETHREAD* thread = ProcessManager::require().current_thread();
   if (thread == nullptr || !thread->Tcb.system_thread || thread->Tcb.context == nullptr) {
     return STATUS_INVALID_PARAMETER;

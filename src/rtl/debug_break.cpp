@@ -8,7 +8,6 @@
 
 namespace {
 
-constexpr std::uint32_t kKernelSecurityCheckFailure = 0x139;
 
 [[noreturn]] void raise_breakpoint(const void* address) {
   EXCEPTION_RECORD record{};
@@ -48,7 +47,7 @@ VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNu
 // __fastfail: no handler can intercept it; Windows stops with KERNEL_SECURITY_CHECK_FAILURE.
 VOID NTAPI RtlFailFast(ULONG Code) {
   wdmlab::Finding finding;
-  finding.code = kKernelSecurityCheckFailure;
+  finding.code = KERNEL_SECURITY_CHECK_FAILURE;
   finding.name = "KERNEL_SECURITY_CHECK_FAILURE";
   finding.parameters = {Code, 0, 0, 0};
   finding.description =
