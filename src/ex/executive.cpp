@@ -46,11 +46,6 @@ Executive& Executive::require() {
   return *t_executive;
 }
 
-const base::DriverIdentity* calling_driver() {
-  sched::Scheduler* scheduler = sched::Scheduler::current();
-  return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
-}
-
 _KTHREAD* current_thread() {
   ke::Kernel* kernel = ke::Kernel::current();
   return kernel != nullptr ? kernel->current_thread() : nullptr;

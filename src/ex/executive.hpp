@@ -66,8 +66,6 @@ class Executive {
 
 // --- helpers for the exported routines ----------------------------------------------------------
 
-// The driver the running context executes, or null (the host, or code outside any driver).
-const base::DriverIdentity* calling_driver();
 // The thread on the calling processor, or null on the host.
 _KTHREAD* current_thread();
 // The calling thread as an ERESOURCE_THREAD (its ETHREAD address).

@@ -102,7 +102,7 @@ VOID NTAPI ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PAL
   Executive::require().lookaside_lists().initialize(
       Lookaside, Lookaside->L, LookasideKind::NonPaged, Allocate != nullptr ? Allocate : &ExAllocatePoolWithTag,
       Free != nullptr ? Free : &ExFreePool, NonPagedPool | (Flags & kNonPagedListFlags), Size, Tag,
-      wdmlab::ex::calling_driver());
+      wdmlab::sched::calling_driver());
 }
 
 VOID NTAPI ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside) {
@@ -136,7 +136,7 @@ VOID NTAPI ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLO
   Executive::require().lookaside_lists().initialize(
       Lookaside, Lookaside->L, LookasideKind::Paged, Allocate != nullptr ? Allocate : &ExAllocatePoolWithTag,
       Free != nullptr ? Free : &ExFreePool, PagedPool | (Flags & POOL_RAISE_IF_ALLOCATION_FAILURE), Size, Tag,
-      wdmlab::ex::calling_driver());
+      wdmlab::sched::calling_driver());
 }
 
 VOID NTAPI ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside) {
@@ -177,7 +177,7 @@ NTSTATUS NTAPI ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCA
   Executive::require().lookaside_lists().initialize(
       Lookaside, Lookaside->L, LookasideKind::Ex, Allocate != nullptr ? Allocate : &default_allocate_ex,
       Free != nullptr ? Free : &default_free_ex, static_cast<ULONG>(PoolType) | modifiers, Size, Tag,
-      wdmlab::ex::calling_driver());
+      wdmlab::sched::calling_driver());
   return STATUS_SUCCESS;
 }
 

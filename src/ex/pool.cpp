@@ -342,7 +342,7 @@ PVOID allocate_tagged(const char* routine, ULONG pool_type, SIZE_T bytes, ULONG 
   const wdmlab::ex::PoolTypeInfo info = wdmlab::ex::classify_pool_type(pool_type);
   check_tagged_request(routine, info, pool_type, bytes, tag, caller);
   Executive& executive = Executive::require();
-  const wdmlab::base::DriverIdentity* driver = wdmlab::ex::calling_driver();
+  const wdmlab::base::DriverIdentity* driver = wdmlab::sched::calling_driver();
   if (quota) {
     wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
     if (scheduler != nullptr && scheduler->running() != nullptr &&
@@ -371,7 +371,7 @@ PVOID allocate_with_flags(const char* routine, POOL_FLAGS flags, SIZE_T bytes, U
   check_allocation_irql(routine, wdmlab::ke::current_irql(), wdmlab::ex::classify_pool_type(type).paged, type, bytes,
                         caller);
   Executive& executive = Executive::require();
-  const wdmlab::base::DriverIdentity* driver = wdmlab::ex::calling_driver();
+  const wdmlab::base::DriverIdentity* driver = wdmlab::sched::calling_driver();
   PVOID block = nullptr;
   if (info.valid && extra_valid && tag != 0) {
     block = executive.pool().allocate({type, bytes, tag, info.zero, info.cache_aligned, driver});

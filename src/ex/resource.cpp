@@ -309,7 +309,7 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource) {
                                       "and was never deleted.",
                                       static_cast<const void*>(Resource)));
   }
-  resources().initialize(*Resource, wdmlab::ex::calling_driver());
+  resources().initialize(*Resource, wdmlab::sched::calling_driver());
   return STATUS_SUCCESS;
 }
 
@@ -318,7 +318,7 @@ NTSTATUS NTAPI ExReinitializeResourceLite(PERESOURCE Resource) {
   check_irql("ExReinitializeResourceLite", Resource, DISPATCH_LEVEL, __builtin_return_address(0));
   check_initialized("ExReinitializeResourceLite", Resource);
   resources().remove(*Resource);
-  resources().initialize(*Resource, wdmlab::ex::calling_driver());
+  resources().initialize(*Resource, wdmlab::sched::calling_driver());
   return STATUS_SUCCESS;
 }
 

@@ -187,7 +187,7 @@ VOID NTAPI ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType)
                                             : "not initialised (List.Flink is not NULL; use "
                                               "ExInitializeWorkItem)"));
   }
-  queues.queue(*WorkItem, type, wdmlab::ex::calling_driver());
+  queues.queue(*WorkItem, type, wdmlab::sched::calling_driver());
 }
 
 }  // extern "C"

@@ -92,8 +92,7 @@ void initialize(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredCo
   Dpc->SystemArgument1 = nullptr;
   Dpc->SystemArgument2 = nullptr;
   Dpc->DpcData = nullptr;
-  wdmlab::sched::Context* running = kernel.scheduler().running();
-  kernel.dpc_owner(Dpc) = running != nullptr ? running->driver() : nullptr;
+  kernel.dpc_owner(Dpc) = wdmlab::sched::calling_driver();
 }
 
 }  // namespace

@@ -12,11 +12,6 @@ using wdmlab::ps::ProcessManager;
 
 namespace {
 
-const wdmlab::base::DriverIdentity* calling_driver() {
-  wdmlab::sched::Scheduler* scheduler = wdmlab::sched::Scheduler::current();
-  return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
-}
-
 // "sample!WorkerThread": the driver and the start routine, for logs and reports.
 std::string thread_name(const wdmlab::base::DriverIdentity* driver, PKSTART_ROUTINE routine) {
   const auto address = reinterpret_cast<std::uintptr_t>(routine);
@@ -46,7 +41,7 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, P
     if (!system) return STATUS_NOT_SUPPORTED;
   }
   const ULONG attributes = ObjectAttributes != nullptr ? ObjectAttributes->Attributes : 0;
-  const wdmlab::base::DriverIdentity* driver = calling_driver();
+  const wdmlab::base::DriverIdentity* driver = wdmlab::sched::calling_driver();
   _ETHREAD* thread = processes.create_system_thread(thread_name(driver, StartRoutine),
       [StartRoutine, StartContext] { StartRoutine(StartContext); }, driver, false);
   *ThreadHandle = wdmlab::ob::ObjectManager::require().create_handle(

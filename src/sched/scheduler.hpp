@@ -230,4 +230,11 @@ inline void scheduling_point() {
   if (Scheduler* scheduler = Scheduler::current()) scheduler->yield();
 }
 
+// The driver whose code the running context is executing: the driver a routine's caller is
+// charged to. Null on the host and in contexts running no driver's code.
+inline const base::DriverIdentity* calling_driver() {
+  Scheduler* scheduler = Scheduler::current();
+  return scheduler != nullptr && scheduler->running() != nullptr ? scheduler->running()->driver() : nullptr;
+}
+
 }  // namespace wdmlab::sched
