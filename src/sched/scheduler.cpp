@@ -83,11 +83,6 @@ Scheduler::~Scheduler() {
 
 Scheduler* Scheduler::current() { return t_current; }
 
-Context* Scheduler::find_context(std::uint32_t id) const {
-  if (id == 0 || id > contexts_.size()) return nullptr;
-  return contexts_[id - 1].get();
-}
-
 Context& Scheduler::create_thread(std::string name, std::function<void()> body, bool awaited) {
   if (crashed_) throw UsageError("the lab stopped on a fatal finding; create a new lab to run again");
   auto context = std::make_unique<Context>();

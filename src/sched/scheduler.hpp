@@ -69,7 +69,6 @@ class Scheduler {
   Processor* current_processor() const { return running_ != nullptr ? running_->processor_ : nullptr; }
   std::span<Processor> processors() { return processors_; }
   std::span<const std::unique_ptr<Context>> contexts() const { return contexts_; }
-  Context* find_context(std::uint32_t id) const;
 
   // --- scheduling points (fiber only) -------------------------------------------------------
   void yield();
@@ -182,7 +181,6 @@ class Scheduler {
   std::vector<std::uintptr_t> capture_blocked_stack(Context& context);
   void abandon_all();
   void reap();
-  [[noreturn]] void stop_host_side_check();
 
   SchedulerOptions options_;
   std::unique_ptr<SchedulingPolicy> policy_;
