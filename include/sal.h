@@ -502,6 +502,8 @@
 #define __drv_dispatchType(...)
 #define __drv_formatString(...)
 #define __drv_freesMem(...)
+#define __in_data_source(...)
+#define _In_function_class_(...)
 #define __drv_functionClass(...)
 #define __drv_in(...)
 #define __drv_in_deref(...)

@@ -24,6 +24,7 @@
 #include <wdk/ex.h>
 #include <wdk/mm.h>
 #include <wdk/io.h>
+#include <wdk/io_routines.h>
 
 WDMLAB_EXTERN_C_START
 

@@ -78,6 +78,62 @@ typedef enum _MM_PAGE_PRIORITY { LowPagePriority, NormalPagePriority = 16, HighP
 #define MdlMappingNoWrite 0x80000000
 #define MdlMappingNoExecute 0x40000000
 
+/* Address space limits (Windows x64 layout; the lab's user ranges lie below MM_USER_PROBE_ADDRESS). */
+extern NTKERNELAPI ULONG_PTR MmUserProbeAddress;
+extern NTKERNELAPI PVOID MmHighestUserAddress;
+extern NTKERNELAPI PVOID MmSystemRangeStart;
+#define MM_USER_PROBE_ADDRESS MmUserProbeAddress
+#define MM_HIGHEST_USER_ADDRESS MmHighestUserAddress
+#define MM_SYSTEM_RANGE_START MmSystemRangeStart
+#define MM_LOWEST_USER_ADDRESS ((PVOID)(LONG_PTR)0x10000)
+
+#define MmInitializeMdl(MemoryDescriptorList, BaseVa, Length)                                               \
+  {                                                                                                        \
+    (MemoryDescriptorList)->Next = (PMDL)NULL;                                                             \
+    (MemoryDescriptorList)->Size =                                                                         \
+      (CSHORT)(sizeof(MDL) + (sizeof(PFN_NUMBER) * ADDRESS_AND_SIZE_TO_SPAN_PAGES((BaseVa), (Length))));   \
+    (MemoryDescriptorList)->MdlFlags = 0;                                                                  \
+    (MemoryDescriptorList)->StartVa = (PVOID)PAGE_ALIGN((BaseVa));                                         \
+    (MemoryDescriptorList)->ByteOffset = BYTE_OFFSET((BaseVa));                                            \
+    (MemoryDescriptorList)->ByteCount = (ULONG)(Length);                                                   \
+  }
+#define MmPrepareMdlForReuse(Mdl)                                       \
+  if (((Mdl)->MdlFlags & MDL_PARTIAL_HAS_BEEN_MAPPED) != 0) {           \
+    MmUnmapLockedPages((Mdl)->MappedSystemVa, (Mdl));                   \
+  } else if (((Mdl)->MdlFlags & MDL_PARTIAL) == 0) {                    \
+    ASSERT(((Mdl)->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) == 0);           \
+  }
+
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI SIZE_T NTAPI MmSizeOfMdl(_In_reads_bytes_opt_(Length) PVOID Base,
+                                                                         _In_ SIZE_T Length);
+_IRQL_requires_max_(APC_LEVEL) NTKERNELAPI VOID NTAPI
+  ProbeForRead(__in_data_source(USER_MODE) _In_reads_bytes_(Length) volatile VOID *Address, _In_ SIZE_T Length,
+               _In_ ULONG Alignment);
+_IRQL_requires_max_(APC_LEVEL) NTKERNELAPI VOID NTAPI
+  ProbeForWrite(__in_data_source(USER_MODE) _Out_writes_bytes_all_(Length) volatile VOID *Address,
+                _In_ SIZE_T Length, _In_ ULONG Alignment);
+_At_(MemoryDescriptorList->MdlFlags, _Must_inspect_result_) _IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI VOID NTAPI
+  MmProbeAndLockPages(_Inout_ PMDL MemoryDescriptorList, _In_ KPROCESSOR_MODE AccessMode,
+                      _In_ LOCK_OPERATION Operation);
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI VOID NTAPI MmUnlockPages(_Inout_ PMDL MemoryDescriptorList);
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI VOID NTAPI MmBuildMdlForNonPagedPool(_Inout_ PMDL MemoryDescriptorList);
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI PVOID NTAPI
+  MmMapLockedPagesSpecifyCache(_Inout_ PMDL MemoryDescriptorList, _In_ KPROCESSOR_MODE AccessMode,
+                               _In_ MEMORY_CACHING_TYPE CacheType, _In_opt_ PVOID RequestedAddress,
+                               _In_ ULONG BugCheckOnFailure, _In_ ULONG Priority);
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI PVOID NTAPI
+  MmMapLockedPages(_Inout_ PMDL MemoryDescriptorList, _In_ KPROCESSOR_MODE AccessMode);
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI VOID NTAPI MmUnmapLockedPages(_In_ PVOID BaseAddress,
+                                                                              _Inout_ PMDL MemoryDescriptorList);
+_IRQL_requires_max_(DISPATCH_LEVEL) NTKERNELAPI BOOLEAN NTAPI MmIsAddressValid(_In_ PVOID VirtualAddress);
+
+/* The system address of the pages an MDL describes, mapping them first if need be (NULL when the
+ * mapping fails). */
+#define MmGetSystemAddressForMdlSafe(MDL, PRIORITY)                                        \
+  (((MDL)->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))              \
+     ? ((MDL)->MappedSystemVa)                                                             \
+     : (MmMapLockedPagesSpecifyCache((MDL), KernelMode, MmCached, NULL, FALSE, (PRIORITY))))
+
 WDMLAB_EXTERN_C_END
 
 #endif /* WDMLAB_WDK_MM_H */
