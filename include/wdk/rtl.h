@@ -323,6 +323,13 @@ NTSYSAPI USHORT NTAPI RtlCaptureStackBackTrace(_In_ ULONG FramesToSkip, _In_ ULO
                                                _Out_opt_ PULONG BackTraceHash);
 NTSYSAPI VOID NTAPI RtlGetCallersAddress(_Out_ PVOID *CallersAddress, _Out_ PVOID *CallersCaller);
 
+/* Status to Win32 error (ntifs.h in the WDK). The Win32 error user mode sees from GetLastError()
+ * for a status; ERROR_MR_MID_NOT_FOUND (317) when there is none. The lab has no TEB, so
+ * RtlNtStatusToDosError does not save the status as the thread's last status and the two routines
+ * are the same. */
+NTSYSAPI ULONG NTAPI RtlNtStatusToDosError(_In_ NTSTATUS Status);
+NTSYSAPI ULONG NTAPI RtlNtStatusToDosErrorNoTeb(_In_ NTSTATUS Status);
+
 /* Version. */
 typedef struct _OSVERSIONINFOW {
   ULONG dwOSVersionInfoSize;
