@@ -200,12 +200,13 @@ TEST(RtlNtStatusToDosError, WaitStatusesMapToTheirWin32Counterparts) {
   EXPECT_EQ(RtlNtStatusToDosError(STATUS_ALERTED), ERROR_ALERTED);
 }
 
-// Where current Windows returns something else, the lab follows Microsoft's published table.
-TEST(RtlNtStatusToDosError, FollowsThePublishedTableWhereWindowsChangedSince) {
-  EXPECT_EQ(RtlNtStatusToDosError(STATUS_NO_SUCH_DEVICE), ERROR_FILE_NOT_FOUND);
-  EXPECT_EQ(RtlNtStatusToDosError(STATUS_LPC_REPLY_LOST), ERROR_INTERNAL_ERROR);
-  EXPECT_EQ(RtlNtStatusToDosError(STATUS_DUPLICATE_OBJECTID), static_cast<ULONG>(STATUS_DUPLICATE_OBJECTID));
-  EXPECT_EQ(RtlNtStatusToDosError(STATUS_OBJECTID_EXISTS), static_cast<ULONG>(STATUS_OBJECTID_EXISTS));
+// Where current Windows changed the mapping since Microsoft's published table, the lab returns what
+// current Windows returns.
+TEST(RtlNtStatusToDosError, FollowsCurrentWindowsWhereItChangedSinceThePublishedTable) {
+  EXPECT_EQ(RtlNtStatusToDosError(STATUS_NO_SUCH_DEVICE), ERROR_NO_SUCH_DEVICE);
+  EXPECT_EQ(RtlNtStatusToDosError(STATUS_LPC_REPLY_LOST), ERROR_CONNECTION_ABORTED);
+  EXPECT_EQ(RtlNtStatusToDosError(STATUS_DUPLICATE_OBJECTID), ERROR_OBJECT_ALREADY_EXISTS);
+  EXPECT_EQ(RtlNtStatusToDosError(STATUS_OBJECTID_EXISTS), ERROR_OBJECT_ALREADY_EXISTS);
 }
 
 TEST(RtlNtStatusToDosError, ExceptionCodesWithoutAWin32ErrorMapToThemselves) {
