@@ -267,7 +267,20 @@ typedef struct _KDEVICE_QUEUE_ENTRY {
   BOOLEAN Inserted;
 } KDEVICE_QUEUE_ENTRY, *PKDEVICE_QUEUE_ENTRY, *PRKDEVICE_QUEUE_ENTRY;
 
-/* APCs (the structure drivers embed; the lab does not deliver kernel APCs to drivers). */
+/* APCs. Drivers embed the KAPC (an IRP's Tail.Apc); the routines that initialize and queue one are
+   undocumented and not exported, so only the kernel itself queues APCs. Windows x64 keeps the
+   kernel, rundown and normal routines in Reserved[0], [1] and [2]. */
+struct _KAPC;
+typedef VOID NTAPI KNORMAL_ROUTINE(_In_opt_ PVOID NormalContext, _In_opt_ PVOID SystemArgument1,
+                                   _In_opt_ PVOID SystemArgument2);
+typedef KNORMAL_ROUTINE *PKNORMAL_ROUTINE;
+typedef VOID NTAPI KKERNEL_ROUTINE(_In_ struct _KAPC *Apc, _Inout_ PKNORMAL_ROUTINE *NormalRoutine,
+                                   _Inout_ PVOID *NormalContext, _Inout_ PVOID *SystemArgument1,
+                                   _Inout_ PVOID *SystemArgument2);
+typedef KKERNEL_ROUTINE *PKKERNEL_ROUTINE;
+typedef VOID NTAPI KRUNDOWN_ROUTINE(_In_ struct _KAPC *Apc);
+typedef KRUNDOWN_ROUTINE *PKRUNDOWN_ROUTINE;
+
 typedef struct _KAPC {
   UCHAR Type;
   UCHAR AllFlags;

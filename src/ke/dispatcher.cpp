@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "base/check.hpp"
+#include "ke/apc.hpp"
 #include "ke/bugcheck.hpp"
 #include "ke/thread.hpp"
 #include "rtl/exception.hpp"
+#include "wdmlab/errors.hpp"
 
 namespace wdmlab::ke {
 
@@ -101,12 +105,6 @@ void unlink_wait(_KTHREAD& thread) {
   thread.wait_count = 0;
 }
 
-void complete_wait(_KTHREAD& thread, NTSTATUS status) {
-  unlink_wait(thread);
-  Kernel::require().scheduler().cancel_timer(thread.wait_timer);
-  Kernel::require().scheduler().wake(*thread.context, status);
-}
-
 void on_wait_timeout(void* argument) {
   auto* thread = static_cast<_KTHREAD*>(argument);
   thread->wait_timer = {};
@@ -119,6 +117,10 @@ void explain_wait(const sched::Context& context, sched::WaitReport& report) {
   const _KTHREAD* thread = thread_of(context);
   if (thread == nullptr || !thread->waiting) {
     report.description = "a wait";
+    return;
+  }
+  if (thread->wait_count == 0) {
+    report.description = fmt::format("a delay until virtual time {}", thread->wait_timer.due);
     return;
   }
   std::string objects;
@@ -155,6 +157,87 @@ void explain_wait(const sched::Context& context, sched::WaitReport& report) {
   report.description = objects;
 }
 
+// A wait as the wait loop sees it: its objects, how it may end, and its absolute due time.
+struct Wait {
+  ULONG count;
+  PVOID* objects;
+  WAIT_TYPE type;
+  KPROCESSOR_MODE mode;
+  BOOLEAN alertable;
+  sched::Time due;  // kNever: no timeout
+  PKWAIT_BLOCK wait_block_array;
+};
+
+// Takes the objects for `thread` if the wait is satisfied now and returns its status; nothing if
+// it is not.
+std::optional<NTSTATUS> satisfy_now(const Wait& wait, _KTHREAD* thread) {
+  if (wait.type == WaitAny) {
+    for (ULONG i = 0; i < wait.count; ++i) {
+      auto* header = static_cast<DISPATCHER_HEADER*>(wait.objects[i]);
+      if (signaled_for(header, thread)) {
+        bool abandoned = acquire(header, thread);
+        return (abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0) + static_cast<NTSTATUS>(i);
+      }
+    }
+    return std::nullopt;
+  }
+  for (ULONG i = 0; i < wait.count; ++i) {
+    if (!signaled_for(static_cast<DISPATCHER_HEADER*>(wait.objects[i]), thread)) return std::nullopt;
+  }
+  bool abandoned = false;
+  for (ULONG i = 0; i < wait.count; ++i) abandoned |= acquire(static_cast<DISPATCHER_HEADER*>(wait.objects[i]), thread);
+  return abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0;
+}
+
+// Links the thread's wait blocks into the objects, arms the timeout and blocks until an object,
+// the timeout or an APC ends the wait; returns the status it ended with.
+NTSTATUS block_in_wait(Kernel& kernel, _KTHREAD* thread, const Wait& wait) {
+  if (thread == nullptr) throw UsageError("a wait cannot block on the host; run the waiting code in a lab thread");
+  sched::Scheduler& scheduler = kernel.scheduler();
+  thread->wait_block_list = wait.count > THREAD_WAIT_OBJECTS ? wait.wait_block_array : thread->wait_blocks;
+  thread->wait_count = wait.count;
+  thread->wait_type = wait.type;
+  thread->wait_mode = wait.mode;
+  thread->wait_alertable = wait.alertable != FALSE;
+  thread->waiting = true;
+  for (ULONG i = 0; i < wait.count; ++i) {
+    KWAIT_BLOCK& block = thread->wait_block_list[i];
+    auto* header = static_cast<DISPATCHER_HEADER*>(wait.objects[i]);
+    block.Thread = thread;
+    block.Object = header;
+    block.WaitKey = static_cast<USHORT>(i);
+    block.WaitType = static_cast<UCHAR>(wait.type);
+    block.BlockState = 1;
+    InsertTailList(&header->WaitListHead, &block.WaitListEntry);
+  }
+  if (wait.due != sched::kNever) thread->wait_timer = scheduler.add_timer(wait.due, &on_wait_timeout, thread);
+  const sched::BlockReason reason =
+      wait.count == 0 ? sched::BlockReason{"delay", nullptr, &explain_wait, false}
+                      : sched::BlockReason{object_kind(static_cast<DISPATCHER_HEADER*>(wait.objects[0])),
+                                           wait.objects[0], &explain_wait, false};
+  return static_cast<NTSTATUS>(scheduler.block(reason));
+}
+
+bool user_apc_ends_wait(const _KTHREAD* thread, KPROCESSOR_MODE mode, BOOLEAN alertable) {
+  return thread != nullptr && alertable != FALSE && mode == UserMode && user_apcs_pending(*thread);
+}
+
+// The wait loop, as Windows runs it: a satisfied wait takes the objects; otherwise an alertable
+// user-mode wait ends for a queued user APC, a wait past its due time times out, and anything
+// else blocks. A kernel APC that interrupts the block has run on this thread by the time block
+// returns (the scheduler takes the APC interrupt as the thread resumes), and the wait starts
+// again with the same due time.
+NTSTATUS wait_until(Kernel& kernel, const Wait& wait) {
+  _KTHREAD* thread = kernel.current_thread();
+  for (;;) {
+    if (const std::optional<NTSTATUS> status = satisfy_now(wait, thread)) return *status;
+    if (user_apc_ends_wait(thread, wait.mode, wait.alertable)) return STATUS_USER_APC;
+    if (wait.due <= kernel.scheduler().now()) return STATUS_TIMEOUT;
+    const NTSTATUS status = block_in_wait(kernel, thread, wait);
+    if (status != STATUS_KERNEL_APC) return status;
+  }
+}
+
 }  // namespace
 
 void signal_waiters(DISPATCHER_HEADER* header) {
@@ -165,7 +248,7 @@ void signal_waiters(DISPATCHER_HEADER* header) {
     _KTHREAD* thread = block->Thread;
     if (block->WaitType == WaitAny) {
       bool abandoned = acquire(header, thread);
-      complete_wait(*thread, (abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0) + block->WaitKey);
+      end_wait(*thread, (abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0) + block->WaitKey);
       continue;
     }
     bool all = true;
@@ -177,15 +260,13 @@ void signal_waiters(DISPATCHER_HEADER* header) {
     for (ULONG i = 0; i < thread->wait_count; ++i) {
       abandoned |= acquire(static_cast<DISPATCHER_HEADER*>(thread->wait_block_list[i].Object), thread);
     }
-    complete_wait(*thread, abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0);
+    end_wait(*thread, abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0);
   }
 }
 
 NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPROCESSOR_MODE wait_mode,
                           BOOLEAN alertable, PLARGE_INTEGER timeout, PKWAIT_BLOCK wait_block_array,
                           const void* caller) {
-  (void)wait_mode;
-  (void)alertable;
   sched::scheduling_point();
   Kernel& kernel = Kernel::require();
   sched::Scheduler& scheduler = kernel.scheduler();
@@ -212,7 +293,6 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
                           timeout == nullptr ? "no timeout" : "a nonzero timeout", irql),
               "IrqlKeWaitForMultipleObjects");
   }
-  _KTHREAD* thread = kernel.current_thread();
   for (ULONG i = 0; i < count; ++i) {
     auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
     if (header == nullptr || !is_dispatcher_type(header->Type)) {
@@ -222,48 +302,26 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
                             static_cast<const void*>(header), header == nullptr ? -1 : header->Type));
     }
   }
+  const sched::Time due = timeout == nullptr ? sched::kNever : due_time_to_virtual(kernel, timeout->QuadPart);
+  return wait_until(kernel, {count, objects, wait_type, wait_mode, alertable, due, wait_block_array});
+}
 
-  // Already satisfied?
-  if (wait_type == WaitAny) {
-    for (ULONG i = 0; i < count; ++i) {
-      auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
-      if (signaled_for(header, thread)) {
-        bool abandoned = acquire(header, thread);
-        return (abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0) + static_cast<NTSTATUS>(i);
-      }
-    }
-  } else {
-    bool all = true;
-    for (ULONG i = 0; i < count && all; ++i) all = signaled_for(static_cast<DISPATCHER_HEADER*>(objects[i]), thread);
-    if (all) {
-      bool abandoned = false;
-      for (ULONG i = 0; i < count; ++i) abandoned |= acquire(static_cast<DISPATCHER_HEADER*>(objects[i]), thread);
-      return abandoned ? STATUS_ABANDONED_WAIT_0 : STATUS_WAIT_0;
-    }
+NTSTATUS delay_execution(KPROCESSOR_MODE wait_mode, BOOLEAN alertable, sched::Time due) {
+  Kernel& kernel = Kernel::require();
+  if (due <= kernel.scheduler().now() && !user_apc_ends_wait(kernel.current_thread(), wait_mode, alertable)) {
+    kernel.scheduler().yield();  // a zero delay gives up the rest of the quantum
+    return STATUS_SUCCESS;
   }
-  if (poll) return STATUS_TIMEOUT;
+  const NTSTATUS status = wait_until(kernel, {0, nullptr, WaitAny, wait_mode, alertable, due, nullptr});
+  return status == STATUS_TIMEOUT ? STATUS_SUCCESS : status;
+}
 
-  // Block.
-  thread->wait_block_list = count > THREAD_WAIT_OBJECTS ? wait_block_array : thread->wait_blocks;
-  thread->wait_count = count;
-  thread->wait_type = wait_type;
-  thread->waiting = true;
-  for (ULONG i = 0; i < count; ++i) {
-    KWAIT_BLOCK& block = thread->wait_block_list[i];
-    auto* header = static_cast<DISPATCHER_HEADER*>(objects[i]);
-    block.Thread = thread;
-    block.Object = header;
-    block.WaitKey = static_cast<USHORT>(i);
-    block.WaitType = static_cast<UCHAR>(wait_type);
-    block.BlockState = 1;
-    InsertTailList(&header->WaitListHead, &block.WaitListEntry);
-  }
-  if (timeout != nullptr) {
-    thread->wait_timer = scheduler.add_timer(due_time_to_virtual(kernel, timeout->QuadPart), &on_wait_timeout, thread);
-  }
-  const auto status = static_cast<NTSTATUS>(
-      scheduler.block({object_kind(static_cast<DISPATCHER_HEADER*>(objects[0])), objects[0], &explain_wait, false}));
-  return status;
+bool end_wait(_KTHREAD& thread, NTSTATUS status) {
+  if (!thread.waiting) return false;
+  unlink_wait(thread);
+  Kernel::require().scheduler().cancel_timer(thread.wait_timer);
+  Kernel::require().scheduler().wake(*thread.context, status);
+  return true;
 }
 
 void abandon_mutexes(_KTHREAD& thread) {
@@ -412,6 +470,7 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait) {
     RemoveEntryList(&Mutex->MutantListEntry);
     thread->KernelApcDisable = static_cast<SHORT>(thread->KernelApcDisable + Mutex->ApcDisable);
     signal_waiters(&Mutex->Header);
+    check_for_kernel_apc_delivery(*thread);
   }
   return previous;
 }

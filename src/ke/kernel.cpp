@@ -1,6 +1,7 @@
 #include "ke/kernel.hpp"
 
 #include "base/check.hpp"
+#include "ke/apc.hpp"
 #include "ke/thread.hpp"
 #include "wdmlab/errors.hpp"
 
@@ -24,6 +25,7 @@ Kernel::Kernel(sched::Scheduler& scheduler, KernelOptions options) : scheduler_(
     own_idle_threads_.push_back(std::move(idle));
   }
   scheduler.set_dispatch_interrupt_handler(&dispatch_interrupt);
+  scheduler.set_apc_interrupt_handler(&apc_interrupt);
   install_trap_handlers(scheduler);
   KeNumberProcessors = static_cast<CCHAR>(processors);
   t_kernel = this;

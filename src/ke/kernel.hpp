@@ -1,8 +1,8 @@
 // ke/kernel.hpp - the kernel core's per-lab state and its helpers.
 //
-// One Kernel exists per lab; it installs ke's handlers in the scheduler (dispatch interrupt,
-// faults) and in rtl (unhandled exceptions), keeps the per-processor DPC queues, the timers and
-// spin-lock waiters, and the boot time virtual time is measured from.
+// One Kernel exists per lab; it installs ke's handlers in the scheduler (dispatch interrupt, APC
+// interrupt, faults) and in rtl (unhandled exceptions), keeps the per-processor DPC queues, the
+// timers and spin-lock waiters, and the boot time virtual time is measured from.
 #pragma once
 
 #include <wdm.h>

@@ -1,9 +1,10 @@
 #include "ke/thread.hpp"
 
-#include "base/check.hpp"
-#include "base/driver_identity.hpp"
 #include <fmt/format.h>
 
+#include "base/check.hpp"
+#include "base/driver_identity.hpp"
+#include "ke/apc.hpp"
 #include "ke/bugcheck.hpp"
 #include "ke/dispatcher.hpp"
 #include "ke/kernel.hpp"
@@ -19,6 +20,8 @@ void initialize_thread(_KTHREAD& thread) {
   thread.Header.SignalState = 0;
   InitializeListHead(&thread.Header.WaitListHead);
   InitializeListHead(&thread.MutantListHead);
+  InitializeListHead(&thread.ApcListHead[KernelMode]);
+  InitializeListHead(&thread.ApcListHead[UserMode]);
 }
 
 void start_thread(_KTHREAD& thread, std::string name, std::function<void()> body, const base::DriverIdentity* driver,
@@ -52,6 +55,7 @@ void terminate_current_thread(NTSTATUS status) {
     }
   }
   abandon_mutexes(*thread);
+  rundown_apcs(*thread);
   thread->ExitStatus = status;
   thread->terminated = true;
   thread->Header.SignalState = 1;
@@ -78,7 +82,9 @@ VOID NTAPI KeEnterCriticalRegion(VOID) {
 
 VOID NTAPI KeLeaveCriticalRegion(VOID) {
   wdmlab::sched::scheduling_point();
-  if (_KTHREAD* thread = Kernel::require().current_thread()) ++thread->KernelApcDisable;
+  if (_KTHREAD* thread = Kernel::require().current_thread(); thread != nullptr && ++thread->KernelApcDisable == 0) {
+    check_for_kernel_apc_delivery(*thread);
+  }
 }
 
 VOID NTAPI KeEnterGuardedRegion(VOID) {
@@ -88,7 +94,9 @@ VOID NTAPI KeEnterGuardedRegion(VOID) {
 
 VOID NTAPI KeLeaveGuardedRegion(VOID) {
   wdmlab::sched::scheduling_point();
-  if (_KTHREAD* thread = Kernel::require().current_thread()) ++thread->SpecialApcDisable;
+  if (_KTHREAD* thread = Kernel::require().current_thread(); thread != nullptr && ++thread->SpecialApcDisable == 0) {
+    check_for_kernel_apc_delivery(*thread);
+  }
 }
 
 BOOLEAN NTAPI KeAreApcsDisabled(VOID) {

@@ -29,6 +29,13 @@ struct _KTHREAD {
   // APC disabling (KeEnterCriticalRegion, mutex ownership, guarded regions).
   SHORT KernelApcDisable = 0;
   SHORT SpecialApcDisable = 0;
+  // APCs (ke/apc.hpp): the queues, indexed by KernelMode and UserMode (KAPC.ApcListEntry), and
+  // what delivery and the wait in progress need to know.
+  LIST_ENTRY ApcListHead[MaximumMode];
+  bool apc_queueable = true;            // false once the thread has begun to terminate
+  bool kernel_apc_in_progress = false;  // a normal kernel APC's normal routine is running
+  KPROCESSOR_MODE wait_mode = KernelMode;
+  bool wait_alertable = false;
   // Mutexes this thread owns (KMUTANT.MutantListEntry).
   LIST_ENTRY MutantListHead;
   KPRIORITY Priority = 8;

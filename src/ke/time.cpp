@@ -4,8 +4,9 @@
 
 #include <bit>
 
-#include "ke/kernel.hpp"
 #include "ke/bugcheck.hpp"
+#include "ke/dispatcher.hpp"
+#include "ke/kernel.hpp"
 #include "ke/thread.hpp"
 #include "wdmlab/errors.hpp"
 
@@ -50,20 +51,10 @@ void on_stall_done(void* argument) {
 extern "C" {
 
 NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval) {
-  (void)WaitMode;
-  (void)Alertable;
   wdmlab::sched::scheduling_point();
-  Kernel& k = kernel();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "KeDelayExecutionThread", __builtin_return_address(0), Interval,
                                    "IrqlKeApcLte1");
-  const wdmlab::sched::Time due = due_time_to_virtual(k, Interval->QuadPart);
-  const wdmlab::sched::Time now = k.scheduler().now();
-  if (due <= now) {
-    k.scheduler().yield();  // a zero delay gives up the rest of the quantum
-    return STATUS_SUCCESS;
-  }
-  sleep_for(due - now);
-  return STATUS_SUCCESS;
+  return delay_execution(WaitMode, Alertable, due_time_to_virtual(kernel(), Interval->QuadPart));
 }
 
 VOID NTAPI KeStallExecutionProcessor(ULONG MicroSeconds) {

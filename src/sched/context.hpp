@@ -1,9 +1,10 @@
 // sched/context.hpp - execution contexts and simulated processors.
 //
 // A Context is one fiber: a simulated thread (system or user) or a processor's DPC context (the
-// stack DPC routines run on). A Processor is a simulated CPU: its IRQL, the thread assigned to
-// it, and its pending dispatch-level software interrupt. Only the Scheduler changes them; the
-// layers above (ke, rtl, ps) keep their own per-context data in the fields marked for them.
+// stack DPC routines run on); a thread also carries its pending APC-level software interrupt. A
+// Processor is a simulated CPU: its IRQL, the thread assigned to it, and its pending
+// dispatch-level software interrupt. Only the Scheduler changes them; the layers above (ke, rtl,
+// ps) keep their own per-context data in the fields marked for them.
 #pragma once
 
 #include <boost/context/detail/fcontext.hpp>
@@ -81,6 +82,8 @@ class Context {
   const BlockReason& block_reason() const { return block_reason_; }
   // The IRQL this thread runs at when it next gets a processor.
   Irql saved_irql() const { return saved_irql_; }
+  // A thread's APC-level software interrupt is requested (see Scheduler::request_apc_interrupt).
+  bool apc_interrupt_pending() const { return apc_interrupt_pending_; }
 
   // Driver attribution: the driver whose code this context is executing, innermost first.
   const base::DriverIdentity* driver() const { return driver_depth_ == 0 ? nullptr : drivers_[driver_depth_ - 1]; }
@@ -103,6 +106,7 @@ class Context {
   ContextState state_ = ContextState::Ready;
   bool awaited_ = false;
   Irql saved_irql_ = kPassiveLevel;
+  bool apc_interrupt_pending_ = false;
   Processor* processor_ = nullptr;
   BlockReason block_reason_;
   std::int64_t wake_value_ = 0;

@@ -181,6 +181,7 @@ void Scheduler::yield() {
   on_scheduling_point();
   Context* next = pick_next();
   switch_away(next);
+  deliver_apc_interrupt();
 }
 
 std::int64_t Scheduler::block(const BlockReason& reason) {
@@ -199,7 +200,10 @@ std::int64_t Scheduler::block(const BlockReason& reason) {
   }
   on_scheduling_point();
   switch_away(pick_next());
-  return self->wake_value_;
+  // Read before the APC interrupt: an APC routine may wait, which reuses wake_value_.
+  const std::int64_t value = self->wake_value_;
+  deliver_apc_interrupt();
+  return value;
 }
 
 void Scheduler::wake(Context& context, std::int64_t value) {
@@ -389,6 +393,7 @@ void Scheduler::set_irql(Irql level) {
   if (p == nullptr) throw UsageError("the IRQL can only be changed by code running in the lab");
   p->irql_ = level;
   if (level < kDispatchLevel) deliver_dispatch_interrupt();
+  if (level == kPassiveLevel) deliver_apc_interrupt();
 }
 
 void Scheduler::deliver_dispatch_interrupt() {
@@ -399,6 +404,15 @@ void Scheduler::deliver_dispatch_interrupt() {
   // Not a policy decision: the interrupt is taken immediately, on this processor.
   Context* dpc = commit({p->dpc_context_, p, Action::StartDpc});
   switch_away(dpc);
+}
+
+void Scheduler::deliver_apc_interrupt() {
+  Context* self = running_;
+  if (self == nullptr || !self->apc_interrupt_pending_ || self->kind_ != ContextKind::Thread) return;
+  if (self->processor_ == nullptr || self->processor_->irql_ != kPassiveLevel) return;
+  WDMLAB_CHECK(apc_handler_ != nullptr, "an APC interrupt was requested but no handler is installed");
+  self->apc_interrupt_pending_ = false;
+  apc_handler_(*self);
 }
 
 void Scheduler::dpc_main(Processor& processor) {

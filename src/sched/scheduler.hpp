@@ -8,8 +8,9 @@
 //
 // Windows' rules are kept: a processor at DISPATCH_LEVEL or above never switches threads; a DPC
 // queued to a processor runs on that processor's DPC context as soon as its IRQL drops below
-// DISPATCH_LEVEL; a spinning or stalling context keeps its processor busy. Virtual time advances
-// by a fixed step per decision and jumps to the next timer when nothing can run.
+// DISPATCH_LEVEL; a thread's APC interrupt is taken on that thread when it runs at PASSIVE_LEVEL;
+// a spinning or stalling context keeps its processor busy. Virtual time advances by a fixed step
+// per decision and jumps to the next timer when nothing can run.
 //
 // Threading: not thread-safe; one Scheduler per OS thread. Calls that suspend (yield, block,
 // exit_current, stop) are only valid on a fiber; on the host (the test's own stack) yield is a
@@ -82,7 +83,8 @@ class Scheduler {
   // --- IRQL of the current processor -----------------------------------------------------------
   Irql irql() const;  // PASSIVE_LEVEL on the host
   // Sets the current processor's IRQL. Lowering it below DISPATCH_LEVEL with a dispatch
-  // interrupt pending runs the DPC context before returning, as the hardware would.
+  // interrupt pending runs the DPC context before returning, as the hardware would; then lowering
+  // it to PASSIVE_LEVEL with the running thread's APC interrupt pending takes that interrupt.
   void set_irql(Irql level);
 
   // --- dispatch-level software interrupt (DPCs) ----------------------------------------------------
@@ -96,6 +98,19 @@ class Scheduler {
   void clear_dispatch_interrupt(Processor& processor) { processor.dispatch_pending_ = false; }
   // If the current processor has the interrupt pending and runs below DISPATCH_LEVEL, takes it now.
   void deliver_dispatch_interrupt();
+
+  // --- APC-level software interrupt (kernel APCs) ----------------------------------------------------
+  // Installed by ke: runs on `thread`'s own fiber at PASSIVE_LEVEL and returns at PASSIVE_LEVEL.
+  // The request is cleared when the handler starts; work queued while it runs must request the
+  // interrupt again.
+  void set_apc_interrupt_handler(void (*handler)(Context& thread)) { apc_handler_ = handler; }
+  // Requests the interrupt on the thread `thread`. It is taken on that thread when it resumes at a
+  // scheduling point (yield or block) at PASSIVE_LEVEL, or lowers its IRQL to PASSIVE_LEVEL.
+  // Callable from any context, a timer callback or the host; never switches contexts itself.
+  void request_apc_interrupt(Context& thread) { thread.apc_interrupt_pending_ = true; }
+  void clear_apc_interrupt(Context& thread) { thread.apc_interrupt_pending_ = false; }
+  // If the running context is a thread at PASSIVE_LEVEL with the interrupt pending, takes it now.
+  void deliver_apc_interrupt();
 
   // --- virtual time ----------------------------------------------------------------------------
   Time now() const { return now_; }
@@ -206,6 +221,7 @@ class Scheduler {
   std::vector<SchedulingOption> options_buffer_;
 
   void (*dispatch_handler_)(Processor&) = nullptr;
+  void (*apc_handler_)(Context&) = nullptr;
   void (*fault_handler_)(Context&) = nullptr;
 
   bool in_run_ = false;
