@@ -1,4 +1,4 @@
-// wdmlab/errors.hpp - the two error classes a test can see. A driver bug is never an exception:
+// wdmlab/errors.hpp - the error classes a test can see. A driver bug is never an exception:
 // it is a Finding (see finding.hpp).
 #pragma once
 
@@ -11,6 +11,15 @@ namespace wdmlab {
 class UsageError : public std::logic_error {
  public:
   explicit UsageError(const std::string& what) : std::logic_error(what) {}
+};
+
+// A driver image could not be loaded (Lab::load_driver with a path): the file is missing or is not
+// a shared object, it imports a routine nothing defines, it exports no DriverEntry, or this lab or
+// another live one already loaded it. The message names the image and the reason (the dynamic
+// loader's, where it gave one).
+class DriverLoadError : public UsageError {
+ public:
+  explicit DriverLoadError(const std::string& what) : UsageError(what) {}
 };
 
 // The lab itself is broken (an internal invariant failed). Carries file and line.

@@ -3,6 +3,7 @@
 //
 //   wdmlab::Lab lab({.processors = 2, .seed = 7});
 //   auto& driver = lab.load_driver(DriverEntry, "sample");   // runs DriverEntry in a system thread
+//   auto& other = lab.load_driver(OTHER_DRIVER_IMAGE);       // a driver image: lib/other.so
 //   lab.spawn("client", [&] { ...kernel calls... });         // test code as a system thread
 //   lab.run_until_idle();
 //   EXPECT_TRUE(lab.findings().empty());
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,6 +52,7 @@ struct LoadedDriver {
   std::string name;
   PDRIVER_OBJECT object = nullptr;
   NTSTATUS entry_status = STATUS_PENDING;  // DriverEntry's return value
+  std::filesystem::path image;             // the driver image it came from; empty for a linked-in driver
   bool loaded() const { return object != nullptr && entry_status >= 0; }
 };
 
@@ -60,11 +63,19 @@ class Lab {
   Lab(const Lab&) = delete;
   Lab& operator=(const Lab&) = delete;
 
-  // Creates the driver object and runs DriverEntry on a system thread at PASSIVE_LEVEL, running
-  // the machine until the lab is idle. If DriverEntry fails, the driver is not loaded (its
-  // entry_status says why; DriverUnload is not called, as on Windows). Throws UsageError if the
-  // run stopped on a fatal finding before DriverEntry returned.
+  // Creates the driver object (\Driver\<name>) and runs DriverEntry with it and the driver's
+  // registry path on a system thread at PASSIVE_LEVEL, running the machine until the lab is idle.
+  // If DriverEntry fails, the driver is not loaded (its entry_status says why, a log line names
+  // the driver and the status; DriverUnload is not called, as on Windows). Throws UsageError if
+  // the run stopped on a fatal finding before DriverEntry returned (the finding is in findings()).
   LoadedDriver& load_driver(PDRIVER_INITIALIZE entry, std::string name = "driver");
+  // Loads a driver image built by wdmlab_add_driver (a shared object exporting DriverEntry) with
+  // dlopen, then does as above; DriverStart and DriverSize are the image's mapped range. `name`
+  // defaults to the image's file name up to its first '.'. The lab keeps the image mapped until it
+  // is destroyed, so each image can be loaded once per lab. Throws DriverLoadError, naming the
+  // image and the reason, if the file is missing or not a shared object, an import is unresolved,
+  // it exports no DriverEntry, or this lab or another live one holds it already.
+  LoadedDriver& load_driver(const std::filesystem::path& image, std::string name = {});
   // Runs DriverUnload (if the driver set one) on a system thread and runs until idle.
   void unload_driver(LoadedDriver& driver);
 

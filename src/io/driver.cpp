@@ -47,7 +47,8 @@ IoManager& IoManager::require() {
   return *t_current;
 }
 
-DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALIZE entry) {
+DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALIZE entry, PVOID image_start,
+                                       ULONG image_size) {
   if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
                           std::string::npos) {
     throw UsageError(fmt::format("'{}' is not a valid driver name (use letters, digits, '_' and '-')", name));
@@ -66,7 +67,8 @@ DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALI
   object.Size = static_cast<CSHORT>(sizeof(DRIVER_OBJECT));
   object.DriverExtension = &body->extension;
   object.DriverInit = entry;
-  object.DriverStart = reinterpret_cast<PVOID>(entry);
+  object.DriverStart = image_start != nullptr ? image_start : reinterpret_cast<PVOID>(entry);
+  object.DriverSize = image_size;
   body->extension.DriverObject = &object;
   record->name_buffer = u"\\Driver\\" + widen(name);
   set_string(object.DriverName, record->name_buffer);

@@ -35,7 +35,10 @@ class IoManager {
   static IoManager& require();
 
   // A new driver object for `name` (letters, digits, '_' and '-'); the caller runs DriverEntry.
-  DriverRecord& create_driver(const std::string& name, PDRIVER_INITIALIZE entry);
+  // DriverStart and DriverSize are the driver's image when it has one (`image_start`), otherwise
+  // the entry point and 0.
+  DriverRecord& create_driver(const std::string& name, PDRIVER_INITIALIZE entry, PVOID image_start = nullptr,
+                              ULONG image_size = 0);
   DriverRecord* find(PDRIVER_OBJECT object);
   _OBJECT_TYPE* driver_type() { return driver_type_; }
 

@@ -9,6 +9,7 @@
 #include "ex/executive.hpp"
 #include "io/driver.hpp"
 #include "ke/kernel.hpp"
+#include "lab/driver_image.hpp"
 #include "ob/object.hpp"
 #include "ps/process.hpp"
 #include "rtl/debug_print.hpp"
@@ -43,10 +44,23 @@ RunStatus convert(sched::RunStatus status) {
   return RunStatus::Stopped;
 }
 
+const Finding* first_fatal(const std::vector<Finding>& findings) {
+  for (const Finding& finding : findings) {
+    if (finding.severity == Severity::Fatal) return &finding;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 struct Lab::Impl {
-  // Declaration order is construction order; destruction runs in reverse.
+  // Declaration order is construction order; destruction runs in reverse, so driver images are
+  // unmapped last, after everything that may still point into their code.
+  struct MappedImage {
+    std::unique_ptr<lab::DriverImage> image;
+    const LoadedDriver* driver;
+  };
+  std::vector<MappedImage> images;
   Log log;
   base::AddressSpace address_space;
   sched::Scheduler scheduler;
@@ -81,6 +95,45 @@ struct Lab::Impl {
     if (base::current_log() == &log) base::set_current_log(nullptr);
     if (base::AddressSpace::current() == &address_space) base::AddressSpace::set_current(nullptr);
   }
+
+  // A line in the log from the lab itself, charged to `driver`.
+  void note(const std::string& driver, std::string text) {
+    log.append(LogRecord{.virtual_time = scheduler.now(), .context = "lab", .driver = driver, .text = std::move(text)});
+  }
+
+  // Creates the driver object, keeping `image` (null for a linked-in driver) for the life of the
+  // lab once it has one, and runs DriverEntry until the lab is idle (Lab::load_driver).
+  LoadedDriver& start_driver(PDRIVER_INITIALIZE entry, const std::string& name,
+                             std::unique_ptr<lab::DriverImage> image) {
+    io::DriverRecord& record = image != nullptr
+                                   ? io.create_driver(name, entry, image->start(), static_cast<ULONG>(image->size()))
+                                   : io.create_driver(name, entry);
+    LoadedDriver& driver = drivers.emplace_back();
+    driver.name = name;
+    if (image != nullptr) {
+      driver.image = image->path();
+      images.push_back({std::move(image), &driver});
+    }
+    PDRIVER_OBJECT object = record.object;
+    PUNICODE_STRING registry = &record.registry_path;
+    NTSTATUS* status = &driver.entry_status;
+    processes.create_system_thread(
+        fmt::format("DriverEntry({})", name), [entry, object, registry, status] { *status = entry(object, registry); },
+        &record.identity, true);
+    scheduler.run_until_idle();
+    if (*status == STATUS_PENDING && scheduler.stopped()) {
+      const Finding* fatal = first_fatal(scheduler.findings());
+      throw UsageError(fmt::format("the driver '{}' could not be loaded: the lab stopped while DriverEntry ran: {}",
+                                   name, fatal != nullptr ? fatal->summary() : "no finding"));
+    }
+    if (NT_SUCCESS(*status)) {
+      driver.object = object;
+    } else {
+      note(name, fmt::format("DriverEntry of '{}' failed with 0x{:08X} {}; the driver is not loaded", name,
+                             static_cast<std::uint32_t>(*status), status_name(*status)));
+    }
+    return driver;
+  }
 };
 
 Lab::Lab(LabOptions options) : impl_(std::make_unique<Impl>(options)) {}
@@ -90,23 +143,32 @@ Lab::~Lab() = default;
 LoadedDriver& Lab::load_driver(PDRIVER_INITIALIZE entry, std::string name) {
   if (entry == nullptr) throw UsageError("load_driver needs the driver's DriverEntry");
   if (impl_->scheduler.stopped()) throw UsageError("the lab stopped on a fatal finding; create a new lab");
-  io::DriverRecord& record = impl_->io.create_driver(name, entry);
-  LoadedDriver& driver = impl_->drivers.emplace_back();
-  driver.name = name;
-  PDRIVER_OBJECT object = record.object;
-  PUNICODE_STRING registry = &record.registry_path;
-  NTSTATUS* status = &driver.entry_status;
-  impl_->processes.create_system_thread(
-      fmt::format("DriverEntry({})", name), [entry, object, registry, status] { *status = entry(object, registry); },
-      &record.identity, true);
-  impl_->scheduler.run_until_idle();
-  if (*status == STATUS_PENDING && impl_->scheduler.stopped()) {
-    const Finding* fatal = fatal_finding();
-    throw UsageError(fmt::format("the driver '{}' could not be loaded: the lab stopped while DriverEntry ran: {}",
-                                 name, fatal != nullptr ? fatal->summary() : "no finding"));
+  return impl_->start_driver(entry, name, nullptr);
+}
+
+LoadedDriver& Lab::load_driver(const std::filesystem::path& image, std::string name) {
+  if (impl_->scheduler.stopped()) throw UsageError("the lab stopped on a fatal finding; create a new lab");
+  auto mapped = std::make_unique<lab::DriverImage>(image);
+  for (const Impl::MappedImage& loaded : impl_->images) {
+    if (loaded.image->same_mapping(*mapped)) {
+      throw DriverLoadError(fmt::format(
+          "the driver image '{}' is already loaded in this lab as the driver '{}' (a lab keeps every image it "
+          "loaded until it is destroyed; load it again in a new lab)",
+          image.string(), loaded.driver->name));
+    }
   }
-  if (NT_SUCCESS(*status)) driver.object = object;
-  return driver;
+  if (mapped->mapped_before()) {
+    throw DriverLoadError(fmt::format(
+        "the driver image '{}' is loaded by another lab in this process (a file is mapped once per process, so the "
+        "two drivers would share their global variables)",
+        image.string()));
+  }
+  if (name.empty()) {
+    const std::string file = image.filename().string();
+    name = file.substr(0, file.find('.'));
+  }
+  PDRIVER_INITIALIZE entry = mapped->entry();
+  return impl_->start_driver(entry, name, std::move(mapped));
 }
 
 void Lab::unload_driver(LoadedDriver& driver) {
@@ -115,9 +177,9 @@ void Lab::unload_driver(LoadedDriver& driver) {
   io::DriverRecord* record = impl_->io.find(object);
   if (object->DriverUnload != nullptr) {
     object->Flags |= DRVO_UNLOAD_INVOKED;
-    impl_->processes.create_system_thread(fmt::format("DriverUnload({})", driver.name),
-                                          [object] { object->DriverUnload(object); },
-                                          record != nullptr ? &record->identity : nullptr, true);
+    impl_->processes.create_system_thread(
+        fmt::format("DriverUnload({})", driver.name), [object] { object->DriverUnload(object); },
+        record != nullptr ? &record->identity : nullptr, true);
     impl_->scheduler.run_until_idle();
   }
   driver.object = nullptr;
@@ -139,12 +201,7 @@ const Log& Lab::log() const { return impl_->log; }
 
 const std::vector<Finding>& Lab::findings() { return impl_->scheduler.findings(); }
 
-const Finding* Lab::fatal_finding() {
-  for (const Finding& finding : findings()) {
-    if (finding.severity == Severity::Fatal) return &finding;
-  }
-  return nullptr;
-}
+const Finding* Lab::fatal_finding() { return first_fatal(findings()); }
 
 bool Lab::stopped() const { return impl_->scheduler.stopped(); }
 std::uint64_t Lab::now() const { return impl_->scheduler.now(); }
