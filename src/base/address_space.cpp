@@ -39,7 +39,8 @@ bool AddressSpace::is_user_range(std::uintptr_t address, std::size_t length) con
 }
 
 void* AddressSpace::map_user(std::size_t size) {
-  return map_at(next_, limit_, size, "the lab's user-mode address space is exhausted; map fewer or smaller user buffers");
+  return map_at(next_, limit_, size,
+                "the lab's user-mode address space is exhausted; map fewer or smaller user buffers");
 }
 
 UserRegion AddressSpace::reserve_region(std::size_t bytes) {

@@ -47,8 +47,8 @@ bool same_name(std::u16string_view a, std::u16string_view b, bool case_insensiti
 // Where a walk ended. `object` (when set) carries a reference.
 struct ObjectManager::Walk {
   void* object = nullptr;
-  void* directory = nullptr;   // for an insert: where the last component goes
-  std::u16string component;    // for an insert: the last component
+  void* directory = nullptr;  // for an insert: where the last component goes
+  std::u16string component;   // for an insert: the last component
   std::u16string remaining;
   std::u16string complete_name;
 };
@@ -59,8 +59,7 @@ void ObjectManager::create_standard_namespace() {
       create_type("SymbolicLink", &delete_symbolic_link, kSymbolicLinkMapping, SYMBOLIC_LINK_ALL_ACCESS);
   root_ = new (create_object(directory_type_, sizeof(DirectoryBody))) DirectoryBody{};
   constexpr ULONG kStandard = OBJ_PERMANENT | OBJ_CASE_INSENSITIVE;
-  for (std::u16string_view directory :
-       {u"\\Device", u"\\Driver", u"\\??", u"\\BaseNamedObjects", u"\\KernelObjects"}) {
+  for (std::u16string_view directory : {u"\\Device", u"\\Driver", u"\\??", u"\\BaseNamedObjects", u"\\KernelObjects"}) {
     const NTSTATUS status = create_directory(directory);
     WDMLAB_CHECK(NT_SUCCESS(status), "cannot create a standard directory: 0x{:08X}", static_cast<unsigned>(status));
   }
@@ -330,9 +329,8 @@ NTSTATUS ObjectManager::insert_object(void* object, const OBJECT_ATTRIBUTES* att
   if (!name.empty()) {
     void* start = nullptr;
     if (attributes->RootDirectory != nullptr) {
-      const NTSTATUS status =
-          reference_by_handle(attributes->RootDirectory, DIRECTORY_CREATE_OBJECT, directory_type_, mode, &start,
-                              nullptr);
+      const NTSTATUS status = reference_by_handle(attributes->RootDirectory, DIRECTORY_CREATE_OBJECT, directory_type_,
+                                                  mode, &start, nullptr);
       if (!NT_SUCCESS(status)) {
         dereference(object);
         return status;
@@ -374,9 +372,8 @@ NTSTATUS ObjectManager::insert_object(void* object, const OBJECT_ATTRIBUTES* att
   return result;
 }
 
-NTSTATUS ObjectManager::reference_by_name(const OBJECT_ATTRIBUTES* attributes, _OBJECT_TYPE* type,
-                                          ACCESS_MASK desired, KPROCESSOR_MODE mode, void* parse_context,
-                                          void** object) {
+NTSTATUS ObjectManager::reference_by_name(const OBJECT_ATTRIBUTES* attributes, _OBJECT_TYPE* type, ACCESS_MASK desired,
+                                          KPROCESSOR_MODE mode, void* parse_context, void** object) {
   *object = nullptr;
   if (attributes == nullptr) return STATUS_INVALID_PARAMETER;
   NTSTATUS status = check_attributes(*attributes);

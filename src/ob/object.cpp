@@ -295,8 +295,7 @@ NTSTATUS ObjectManager::duplicate(HANDLE source_process, HANDLE source_handle, H
   if (mode == UserMode) attributes &= ~OBJ_KERNEL_HANDLE;
 
   void* source_owner = nullptr;
-  NTSTATUS status = reference_by_handle(source_process, PROCESS_DUP_HANDLE, process_type, mode, &source_owner,
-                                        nullptr);
+  NTSTATUS status = reference_by_handle(source_process, PROCESS_DUP_HANDLE, process_type, mode, &source_owner, nullptr);
   if (!NT_SUCCESS(status)) return status;
   HandleTable* source_table = process_handles(source_owner);
   if (source_table == nullptr) {

@@ -43,7 +43,7 @@ struct ParseRequest {
   ULONG attributes = 0;               // OBJ_* from the caller's OBJECT_ATTRIBUTES
   ACCESS_MASK desired_access = 0;
   KPROCESSOR_MODE access_mode = KernelMode;
-  void* context = nullptr;            // the opener's own data (e.g. the I/O manager's open packet)
+  void* context = nullptr;  // the opener's own data (e.g. the I/O manager's open packet)
 };
 
 // What a parse procedure returns with its status.
@@ -91,8 +91,8 @@ struct ObjectHeader {
   // object references). Empty name: unnamed.
   std::u16string name;
   void* directory = nullptr;
-  bool permanent = false;        // OBJ_PERMANENT: the name holds a pointer reference
-  bool temporary_name = false;   // the name goes when the last handle is closed
+  bool permanent = false;       // OBJ_PERMANENT: the name holds a pointer reference
+  bool temporary_name = false;  // the name goes when the last handle is closed
 };
 
 // The header of an object body, or null if `body` is not an object made by the lab.
@@ -182,8 +182,8 @@ class ObjectManager {
   HANDLE create_handle_in(HandleTable& table, void* object, ACCESS_MASK granted, ULONG attributes);
   // ObOpenObjectByPointer: a handle to `object` with `desired` access (generic rights mapped,
   // MAXIMUM_ALLOWED = every right of the type).
-  NTSTATUS open_object(void* object, ULONG attributes, ACCESS_MASK desired, _OBJECT_TYPE* type,
-                       KPROCESSOR_MODE mode, HANDLE* handle);
+  NTSTATUS open_object(void* object, ULONG attributes, ACCESS_MASK desired, _OBJECT_TYPE* type, KPROCESSOR_MODE mode,
+                       HANDLE* handle);
   NTSTATUS reference_by_handle(HANDLE handle, ACCESS_MASK desired, _OBJECT_TYPE* type, KPROCESSOR_MODE mode,
                                void** object, POBJECT_HANDLE_INFORMATION information);
   // Closes a handle of the current process (or a kernel handle, not from UserMode).
@@ -224,8 +224,7 @@ class ObjectManager {
   // STATUS_OBJECT_NAME_NOT_FOUND (the last component is missing), STATUS_OBJECT_PATH_NOT_FOUND (a
   // directory on the way is), STATUS_OBJECT_TYPE_MISMATCH (a component on the way is neither a
   // directory nor parsable), STATUS_REPARSE_POINT_NOT_RESOLVED (more than kMaxReparse links).
-  NTSTATUS lookup(std::u16string_view path, ULONG attributes, LookupResult& result,
-                  _OBJECT_TYPE* open_type = nullptr);
+  NTSTATUS lookup(std::u16string_view path, ULONG attributes, LookupResult& result, _OBJECT_TYPE* open_type = nullptr);
   // A permanent Directory object named `path`; `*directory` (optional) gets a reference.
   NTSTATUS create_directory(std::u16string_view path, void** directory = nullptr);
   // A symbolic link object named `path` pointing at `target` (an absolute name), with
@@ -244,8 +243,8 @@ class ObjectManager {
   // With OBJ_OPENIF and an existing object of the same type the handle is to that object and the
   // status is STATUS_OBJECT_NAME_EXISTS; without it, STATUS_OBJECT_NAME_COLLISION. `referenced`
   // (optional) receives the object with one more reference.
-  NTSTATUS insert_object(void* object, const OBJECT_ATTRIBUTES* attributes, ACCESS_MASK desired,
-                         KPROCESSOR_MODE mode, HANDLE* handle, void** referenced = nullptr);
+  NTSTATUS insert_object(void* object, const OBJECT_ATTRIBUTES* attributes, ACCESS_MASK desired, KPROCESSOR_MODE mode,
+                         HANDLE* handle, void** referenced = nullptr);
   // Finds the object `attributes` names (RootDirectory-relative or absolute), calling the parse
   // procedure of the object the lookup stops at; `*object` carries one reference.
   NTSTATUS reference_by_name(const OBJECT_ATTRIBUTES* attributes, _OBJECT_TYPE* type, ACCESS_MASK desired,

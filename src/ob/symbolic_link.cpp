@@ -50,8 +50,8 @@ namespace {
 NTSTATUS create_device_link(PUNICODE_STRING link_name, PUNICODE_STRING device_name) {
   KernelModeCall kernel_call;
   OBJECT_ATTRIBUTES attributes;
-  InitializeObjectAttributes(&attributes, link_name, OBJ_CASE_INSENSITIVE | OBJ_PERMANENT | OBJ_KERNEL_HANDLE,
-                             nullptr, nullptr);
+  InitializeObjectAttributes(&attributes, link_name, OBJ_CASE_INSENSITIVE | OBJ_PERMANENT | OBJ_KERNEL_HANDLE, nullptr,
+                             nullptr);
   HANDLE handle = nullptr;
   const NTSTATUS status =
       create_symbolic_link_object(&handle, SYMBOLIC_LINK_ALL_ACCESS, &attributes, view_of(device_name), KernelMode);
@@ -89,8 +89,7 @@ NTSTATUS NTAPI IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName) {
   KernelModeCall kernel_call;
   ObjectManager& objects = ObjectManager::require();
   OBJECT_ATTRIBUTES attributes;
-  InitializeObjectAttributes(&attributes, SymbolicLinkName, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, nullptr,
-                             nullptr);
+  InitializeObjectAttributes(&attributes, SymbolicLinkName, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, nullptr, nullptr);
   void* link = nullptr;
   const NTSTATUS status =
       objects.reference_by_name(&attributes, objects.symbolic_link_type(), DELETE, KernelMode, nullptr, &link);

@@ -126,8 +126,8 @@ NTSTATUS pulse_event(HANDLE handle, LONG* previous_state, KPROCESSOR_MODE mode) 
 
 // --- semaphores -----------------------------------------------------------------------------------
 
-NTSTATUS create_semaphore(HANDLE* handle, ACCESS_MASK desired, const OBJECT_ATTRIBUTES* attributes,
-                          LONG initial_count, LONG maximum_count, KPROCESSOR_MODE mode) {
+NTSTATUS create_semaphore(HANDLE* handle, ACCESS_MASK desired, const OBJECT_ATTRIBUTES* attributes, LONG initial_count,
+                          LONG maximum_count, KPROCESSOR_MODE mode) {
   *handle = nullptr;
   if (maximum_count <= 0 || initial_count < 0 || initial_count > maximum_count) return STATUS_INVALID_PARAMETER;
   ObjectManager& objects = ObjectManager::require();
@@ -249,16 +249,14 @@ NTSTATUS NTAPI ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POB
 
 NTSTATUS NTAPI ZwOpenEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes) {
   wdmlab::sched::scheduling_point();
-  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwOpenEvent", __builtin_return_address(0), nullptr,
-                                   "IrqlZwPassive");
+  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwOpenEvent", __builtin_return_address(0), nullptr, "IrqlZwPassive");
   KernelModeCall kernel_call;
   return wdmlab::ob::open_event(EventHandle, DesiredAccess, ObjectAttributes, KernelMode);
 }
 
 NTSTATUS NTAPI ZwSetEvent(HANDLE EventHandle, PLONG PreviousState) {
   wdmlab::sched::scheduling_point();
-  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwSetEvent", __builtin_return_address(0), nullptr,
-                                   "IrqlZwPassive");
+  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwSetEvent", __builtin_return_address(0), nullptr, "IrqlZwPassive");
   KernelModeCall kernel_call;
   return wdmlab::ob::set_event(EventHandle, PreviousState, KernelMode);
 }

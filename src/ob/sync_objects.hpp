@@ -31,8 +31,8 @@ NTSTATUS clear_event(HANDLE handle, KPROCESSOR_MODE mode = previous_mode());
 NTSTATUS pulse_event(HANDLE handle, LONG* previous_state, KPROCESSOR_MODE mode = previous_mode());
 
 // STATUS_INVALID_PARAMETER unless 0 <= initial_count <= maximum_count and maximum_count > 0.
-NTSTATUS create_semaphore(HANDLE* handle, ACCESS_MASK desired, const OBJECT_ATTRIBUTES* attributes,
-                          LONG initial_count, LONG maximum_count, KPROCESSOR_MODE mode = previous_mode());
+NTSTATUS create_semaphore(HANDLE* handle, ACCESS_MASK desired, const OBJECT_ATTRIBUTES* attributes, LONG initial_count,
+                          LONG maximum_count, KPROCESSOR_MODE mode = previous_mode());
 NTSTATUS open_semaphore(HANDLE* handle, ACCESS_MASK desired, const OBJECT_ATTRIBUTES* attributes,
                         KPROCESSOR_MODE mode = previous_mode());
 // SEMAPHORE_MODIFY_STATE. STATUS_SEMAPHORE_LIMIT_EXCEEDED (and no change) if the count would pass

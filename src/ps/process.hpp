@@ -39,9 +39,9 @@ struct _EPROCESS {
   _KPROCESS Pcb;
   HANDLE UniqueProcessId = nullptr;
   std::string image_name;
-  wdmlab::ob::HandleTable* handles = nullptr;  // the kernel handle table for System
+  wdmlab::ob::HandleTable* handles = nullptr;            // the kernel handle table for System
   std::unique_ptr<wdmlab::ob::HandleTable> own_handles;  // a user process's table
-  wdmlab::base::UserRegion user_range{};  // a user process's part of the user-mode address space
+  wdmlab::base::UserRegion user_range{};                 // a user process's part of the user-mode address space
   NTSTATUS ExitStatus = STATUS_PENDING;
   std::size_t active_threads = 0;  // started and not yet ended
   bool terminated = false;

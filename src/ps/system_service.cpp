@@ -16,17 +16,18 @@ SystemServiceScope::SystemServiceScope(const void* service, const char* name)
   ke::Kernel* kernel = ke::Kernel::current();
   _KTHREAD* thread = kernel != nullptr ? kernel->current_thread() : nullptr;
   if (thread == nullptr || thread->context == nullptr || thread->system_thread) {
-    throw UsageError(fmt::format("{} was entered outside a user thread; run user-mode code in a thread made by "
-                                 "ProcessManager::create_user_thread",
-                                 name_));
+    throw UsageError(
+        fmt::format("{} was entered outside a user thread; run user-mode code in a thread made by "
+                    "ProcessManager::create_user_thread",
+                    name_));
   }
   if (thread->PreviousMode == UserMode) {
-    throw UsageError(fmt::format("{} was entered from inside another system service; system services do not nest",
-                                 name_));
+    throw UsageError(
+        fmt::format("{} was entered from inside another system service; system services do not nest", name_));
   }
   if (ke::current_irql() != PASSIVE_LEVEL) {
-    throw UsageError(fmt::format("{} was entered at IRQL {}; user-mode code runs at PASSIVE_LEVEL", name_,
-                                 ke::current_irql()));
+    throw UsageError(
+        fmt::format("{} was entered at IRQL {}; user-mode code runs at PASSIVE_LEVEL", name_, ke::current_irql()));
   }
   thread_ = thread;
   kernel_apc_disable_ = thread->KernelApcDisable;
@@ -44,9 +45,9 @@ SystemServiceScope::~SystemServiceScope() {
                                 name_, irql));
     }
     if (thread_->KernelApcDisable != kernel_apc_disable_ || thread_->SpecialApcDisable != special_apc_disable_) {
-      const std::uint64_t combined = (static_cast<std::uint64_t>(static_cast<USHORT>(thread_->SpecialApcDisable))
-                                      << 16) |
-                                     static_cast<USHORT>(thread_->KernelApcDisable);
+      const std::uint64_t combined =
+          (static_cast<std::uint64_t>(static_cast<USHORT>(thread_->SpecialApcDisable)) << 16) |
+          static_cast<USHORT>(thread_->KernelApcDisable);
       ke::bug_check(APC_INDEX_MISMATCH, service, 0, combined, 0,
                     fmt::format("{} returned to user mode with KernelApcDisable {} and SpecialApcDisable {} (they "
                                 "were {} and {} on entry): kernel code it called entered a critical or guarded "

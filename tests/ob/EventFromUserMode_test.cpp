@@ -6,8 +6,8 @@
 // object types are refused.
 #include <gtest/gtest.h>
 
-#include "object_names.hpp"
 #include "ob/sync_objects.hpp"
+#include "object_names.hpp"
 #include "support/lab_test.hpp"
 #include "user_threads.hpp"
 

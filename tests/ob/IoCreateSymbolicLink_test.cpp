@@ -66,9 +66,8 @@ TEST(IoCreateSymbolicLink, ASecondLinkWithTheSameNameIsACollisionWhateverItsCase
     statuses.push_back(IoCreateUnprotectedSymbolicLink(&again, &device));
     statuses.push_back(IoDeleteSymbolicLink(&link));
   });
-  EXPECT_EQ(statuses, (std::vector<NTSTATUS>{STATUS_SUCCESS, STATUS_OBJECT_NAME_COLLISION,
-                                             STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, STATUS_SUCCESS,
-                                             STATUS_SUCCESS}));
+  EXPECT_EQ(statuses, (std::vector<NTSTATUS>{STATUS_SUCCESS, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_COLLISION,
+                                             STATUS_SUCCESS, STATUS_SUCCESS, STATUS_SUCCESS}));
 }
 
 TEST(IoCreateSymbolicLink, WithAParentThatDoesNotExistIsPathNotFound) {
@@ -170,10 +169,18 @@ TEST_P(SymbolicLinkRoutinesAboveIrqlPassive, AreBugCheckA) {
     KIRQL old;
     KeRaiseIrql(APC_LEVEL, &old);
     switch (row.routine) {
-      case 0: IoCreateSymbolicLink(&link, &device); break;
-      case 1: IoCreateUnprotectedSymbolicLink(&link, &device); break;
-      case 2: IoDeleteSymbolicLink(&link); break;
-      default: ZwOpenSymbolicLinkObject(&handle, GENERIC_READ, name.get()); break;
+      case 0:
+        IoCreateSymbolicLink(&link, &device);
+        break;
+      case 1:
+        IoCreateUnprotectedSymbolicLink(&link, &device);
+        break;
+      case 2:
+        IoDeleteSymbolicLink(&link);
+        break;
+      default:
+        ZwOpenSymbolicLinkObject(&handle, GENERIC_READ, name.get());
+        break;
     }
   });
   EXPECT_EQ(finding.code, IRQL_NOT_LESS_OR_EQUAL);

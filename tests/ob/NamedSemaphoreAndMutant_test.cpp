@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "object_names.hpp"
 #include "ob/sync_objects.hpp"
+#include "object_names.hpp"
 #include "support/lab_test.hpp"
 #include "user_threads.hpp"
 
@@ -35,9 +35,9 @@ TEST(NamedSemaphore, CountsReleasesUpToItsMaximumAndWaitsTakeOneEach) {
     ZwClose(semaphore);
     ZwClose(opened);
   });
-  EXPECT_EQ(statuses, (std::vector<NTSTATUS>{STATUS_SUCCESS, STATUS_SUCCESS, STATUS_SUCCESS,
-                                             STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_SUCCESS,
-                                             STATUS_INVALID_PARAMETER}));
+  EXPECT_EQ(statuses,
+            (std::vector<NTSTATUS>{STATUS_SUCCESS, STATUS_SUCCESS, STATUS_SUCCESS, STATUS_SEMAPHORE_LIMIT_EXCEEDED,
+                                   STATUS_SUCCESS, STATUS_SUCCESS, STATUS_INVALID_PARAMETER}));
   EXPECT_EQ(previous, 1);
   EXPECT_EQ(count_after_waits, 1);
 }
@@ -85,9 +85,8 @@ TEST(NamedMutant, AThreadEndingWhileItOwnsOneAbandonsIt) {
     in_service([&] { ob::create_mutant(&mutant, MUTANT_ALL_ACCESS, nullptr, true); });
   });  // ends without releasing it
   ASSERT_EQ(lab.run_until_idle(), RunStatus::Idle);
-  start_user_thread(process, "heir", [&] {
-    waited = in_service([&] { return ob::wait_for_single_object(mutant, false, nullptr); });
-  });
+  start_user_thread(process, "heir",
+                    [&] { waited = in_service([&] { return ob::wait_for_single_object(mutant, false, nullptr); }); });
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
   EXPECT_TRUE(lab.findings().empty());  // a mutant does not disable APCs: no THREAD_TERMINATE_HELD_MUTEX
   EXPECT_EQ(waited, STATUS_ABANDONED);

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "object_names.hpp"
 #include "ob/object.hpp"
+#include "object_names.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -112,8 +112,7 @@ TEST_F(ObjectNamespace, ASecondObjectWithTheSameNameIsACollision) {
   void* second = new_plain_object();
   ASSERT_EQ(objects.insert_name(u"\\KernelObjects\\Twin", first), STATUS_SUCCESS);
   EXPECT_EQ(objects.insert_name(u"\\KernelObjects\\Twin", second), STATUS_OBJECT_NAME_COLLISION);
-  EXPECT_EQ(objects.insert_name(u"\\KernelObjects\\TWIN", second, OBJ_CASE_INSENSITIVE),
-            STATUS_OBJECT_NAME_COLLISION);
+  EXPECT_EQ(objects.insert_name(u"\\KernelObjects\\TWIN", second, OBJ_CASE_INSENSITIVE), STATUS_OBJECT_NAME_COLLISION);
   EXPECT_EQ(objects.insert_name(u"\\KernelObjects", second), STATUS_OBJECT_NAME_COLLISION);
   EXPECT_EQ(objects.insert_name(u"\\KernelObjects\\TWIN", second), STATUS_SUCCESS);  // case-sensitive: new
   objects.dereference(first);
@@ -146,8 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
                 STATUS_OBJECT_PATH_NOT_FOUND},
         BadName{"Relative", u"KernelObjects\\Thing", STATUS_OBJECT_PATH_SYNTAX_BAD, STATUS_OBJECT_PATH_SYNTAX_BAD},
         BadName{"Empty", u"", STATUS_OBJECT_PATH_SYNTAX_BAD, STATUS_OBJECT_PATH_SYNTAX_BAD},
-        BadName{"EmptyComponent", u"\\KernelObjects\\\\Thing", STATUS_OBJECT_NAME_INVALID,
-                STATUS_OBJECT_NAME_INVALID},
+        BadName{"EmptyComponent", u"\\KernelObjects\\\\Thing", STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_INVALID},
         BadName{"TrailingBackslash", u"\\KernelObjects\\", STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_INVALID}),
     RowName());
 

@@ -7,8 +7,8 @@
 
 #include <vector>
 
-#include "object_names.hpp"
 #include "ob/sync_objects.hpp"
+#include "object_names.hpp"
 #include "support/lab_test.hpp"
 #include "user_threads.hpp"
 

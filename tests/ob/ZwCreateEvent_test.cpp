@@ -157,10 +157,10 @@ TEST(ZwCreateEvent, RefusesBadArgumentsWithTheDocumentedStatus) {
     ObjectName not_an_event(u"\\BaseNamedObjects", OBJ_KERNEL_HANDLE);
     statuses.push_back(ZwOpenEvent(&handle, EVENT_ALL_ACCESS, not_an_event.get()));
   });
-  EXPECT_EQ(statuses, (std::vector<NTSTATUS>{STATUS_INVALID_PARAMETER_4, STATUS_OBJECT_PATH_SYNTAX_BAD,
-                                             STATUS_OBJECT_PATH_NOT_FOUND, STATUS_INVALID_PARAMETER,
-                                             STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_NOT_FOUND,
-                                             STATUS_OBJECT_TYPE_MISMATCH}));
+  EXPECT_EQ(statuses,
+            (std::vector<NTSTATUS>{STATUS_INVALID_PARAMETER_4, STATUS_OBJECT_PATH_SYNTAX_BAD,
+                                   STATUS_OBJECT_PATH_NOT_FOUND, STATUS_INVALID_PARAMETER, STATUS_INVALID_PARAMETER,
+                                   STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_TYPE_MISMATCH}));
 }
 
 TEST(ZwCreateEvent, ARootDirectoryHandleMakesTheNameRelative) {
@@ -252,7 +252,8 @@ TEST(ObQueryNameString, GivesANamedObjectsFullNameAndNothingForAnUnnamedOne) {
     auto* info = reinterpret_cast<POBJECT_NAME_INFORMATION>(buffer);
     small = ObQueryNameString(object, info, sizeof(OBJECT_NAME_INFORMATION) + 4, &small_length);
     named = ObQueryNameString(object, info, sizeof(buffer), &named_length);
-    if (NT_SUCCESS(named)) name_text.assign(reinterpret_cast<const char16_t*>(info->Name.Buffer), info->Name.Length / 2);
+    if (NT_SUCCESS(named))
+      name_text.assign(reinterpret_cast<const char16_t*>(info->Name.Buffer), info->Name.Length / 2);
     unnamed = ObQueryNameString(anonymous_object, info, sizeof(buffer), &unnamed_length);
     unnamed_empty = info->Name.Buffer == nullptr && info->Name.Length == 0;
     ObDereferenceObject(object);

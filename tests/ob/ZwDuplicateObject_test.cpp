@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "object_names.hpp"
 #include "ob/sync_objects.hpp"
+#include "object_names.hpp"
 #include "support/lab_test.hpp"
 #include "user_threads.hpp"
 
@@ -39,8 +39,7 @@ TEST(ZwDuplicateObject, WithSameAccessGivesASecondHandleToTheSameObject) {
   runs_clean([&] {
     HANDLE source = nullptr, duplicate = nullptr;
     ZwCreateEvent(&source, EVENT_MODIFY_STATE | SYNCHRONIZE, nullptr, NotificationEvent, FALSE);
-    status = ZwDuplicateObject(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, 0, 0,
-                               DUPLICATE_SAME_ACCESS);
+    status = ZwDuplicateObject(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, 0, 0, DUPLICATE_SAME_ACCESS);
     same_object = object_of(source) == object_of(duplicate) && object_of(source) != nullptr;
     different_value = source != duplicate;
     source_access = information_of(source).GrantedAccess;
@@ -126,8 +125,8 @@ TEST(ZwDuplicateObject, RefusesUnknownOptionsAndHandles) {
                                          DUPLICATE_SAME_ACCESS));  // not a process handle
     ZwClose(source);
   });
-  EXPECT_EQ(statuses, (std::vector<NTSTATUS>{STATUS_INVALID_PARAMETER, STATUS_INVALID_HANDLE,
-                                             STATUS_OBJECT_TYPE_MISMATCH}));
+  EXPECT_EQ(statuses,
+            (std::vector<NTSTATUS>{STATUS_INVALID_PARAMETER, STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH}));
 }
 
 TEST(ZwDuplicateObject, CopiesAHandleFromOneUserProcessIntoAnother) {
@@ -172,12 +171,12 @@ TEST(ZwDuplicateObject, AUserModeCallerCannotGainAccessTheSourceHandleLacks) {
       ob::create_event(&source, SYNCHRONIZE | EVENT_QUERY_STATE, nullptr, NotificationEvent, false);
       widen = objects.duplicate(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, EVENT_ALL_ACCESS, 0, 0,
                                 UserMode);
-      same = objects.duplicate(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, 0, 0,
-                               DUPLICATE_SAME_ACCESS, UserMode);
-      narrow = objects.duplicate(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, SYNCHRONIZE, 0, 0,
-                                 UserMode);
-      kernel_widen = ZwDuplicateObject(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate,
-                                       EVENT_ALL_ACCESS, 0, 0);
+      same = objects.duplicate(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, 0, 0, DUPLICATE_SAME_ACCESS,
+                               UserMode);
+      narrow =
+          objects.duplicate(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, SYNCHRONIZE, 0, 0, UserMode);
+      kernel_widen =
+          ZwDuplicateObject(NtCurrentProcess(), source, NtCurrentProcess(), &duplicate, EVENT_ALL_ACCESS, 0, 0);
     });
   });
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);

@@ -111,10 +111,12 @@ struct InProcess {
 void MakeHandles(PVOID context) {
   auto* run = static_cast<InProcess*>(context);
   RecordStart(&run->seen);
-  PsCreateSystemThread(&run->own_handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr, [](PVOID) {}, nullptr);
+  PsCreateSystemThread(
+      &run->own_handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr, [](PVOID) {}, nullptr);
   OBJECT_ATTRIBUTES kernel;
   InitializeObjectAttributes(&kernel, nullptr, OBJ_KERNEL_HANDLE, nullptr, nullptr);
-  PsCreateSystemThread(&run->kernel_handle, THREAD_ALL_ACCESS, &kernel, nullptr, nullptr, [](PVOID) {}, nullptr);
+  PsCreateSystemThread(
+      &run->kernel_handle, THREAD_ALL_ACCESS, &kernel, nullptr, nullptr, [](PVOID) {}, nullptr);
   ZwClose(run->kernel_handle);
 }
 
@@ -137,8 +139,8 @@ TEST(PsCreateSystemThread, WithAProcessHandleRunsTheSystemThreadInThatProcess) {
     ZwClose(thread);
     processes.terminate_process(*process, STATUS_SUCCESS);
     HANDLE late = nullptr;
-    terminated_status =
-        PsCreateSystemThread(&late, THREAD_ALL_ACCESS, nullptr, process_handle, nullptr, [](PVOID) {}, nullptr);
+    terminated_status = PsCreateSystemThread(
+        &late, THREAD_ALL_ACCESS, nullptr, process_handle, nullptr, [](PVOID) {}, nullptr);
     ZwClose(process_handle);
   });
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
@@ -148,7 +150,7 @@ TEST(PsCreateSystemThread, WithAProcessHandleRunsTheSystemThreadInThatProcess) {
   EXPECT_EQ(run.seen.process_id, PsGetProcessId(process));
   EXPECT_TRUE(run.seen.system_thread);
   EXPECT_EQ(run.seen.irql, PASSIVE_LEVEL);
-  EXPECT_FALSE(ob::is_kernel_handle(run.own_handle));  // in the process's table...
+  EXPECT_FALSE(ob::is_kernel_handle(run.own_handle));    // in the process's table...
   EXPECT_TRUE(ob::is_kernel_handle(run.kernel_handle));  // ...unless OBJ_KERNEL_HANDLE
   EXPECT_EQ(terminated_status, STATUS_PROCESS_IS_TERMINATING);
   ob::ObjectManager::require().dereference(process);

@@ -22,7 +22,8 @@ namespace {
 ps::ProcessManager& processes() { return ps::ProcessManager::require(); }
 
 void start(_EPROCESS* process, std::string name, std::function<void()> body) {
-  ob::ObjectManager::require().dereference(processes().create_user_thread(*process, std::move(name), std::move(body), true));
+  ob::ObjectManager::require().dereference(
+      processes().create_user_thread(*process, std::move(name), std::move(body), true));
 }
 
 struct Seen {
@@ -66,8 +67,9 @@ TEST(UserProcess, UserThreadsRunInTheirProcessAndAreNotSystemThreads) {
   EXPECT_FALSE(a.system_thread);
   EXPECT_FALSE(c.system_thread);
   EXPECT_EQ(a.previous_mode, KernelMode);  // not inside a system service
-  std::set<HANDLE> ids{PsGetProcessId(first), PsGetProcessId(second), a.thread_id, b.thread_id, c.thread_id,
-                       PsGetProcessId(PsInitialSystemProcess)};
+  std::set<HANDLE> ids{PsGetProcessId(first), PsGetProcessId(second),
+                       a.thread_id,           b.thread_id,
+                       c.thread_id,           PsGetProcessId(PsInitialSystemProcess)};
   EXPECT_EQ(ids.size(), 6u);
   for (HANDLE id : ids) EXPECT_EQ(reinterpret_cast<ULONG_PTR>(id) % 4, 0u) << id;
   EXPECT_EQ(ids.count(nullptr), 0u);
@@ -90,7 +92,7 @@ TEST(UserProcess, EachProcessHasItsOwnPartOfTheUserModeAddressRange) {
   base::AddressSpace* space = base::AddressSpace::current();
   EXPECT_TRUE(space->is_user(at(in_first)));
   EXPECT_TRUE(space->is_user_range(at(in_second), 100));
-  in_first[99] = 0x5A;  // mapped, writable
+  in_first[99] = 0x5A;         // mapped, writable
   EXPECT_EQ(in_second[0], 0);  // zeroed
   EXPECT_THROW(processes().map_user(*first, 2 << 20), UsageError);
   ob::ObjectManager::require().dereference(first);
@@ -103,7 +105,9 @@ struct Close {
   std::int64_t remaining;
 };
 std::vector<Close> g_closes;
-void record_close(void*, void* process, ACCESS_MASK, std::int64_t remaining) { g_closes.push_back({process, remaining}); }
+void record_close(void*, void* process, ACCESS_MASK, std::int64_t remaining) {
+  g_closes.push_back({process, remaining});
+}
 
 TEST(UserProcess, TerminatingAProcessClosesEveryHandleInItsTableAndSignalsIt) {
   Lab lab({.processors = 2, .seed = 5});
@@ -145,13 +149,15 @@ TEST(UserProcess, TerminatingAProcessClosesEveryHandleInItsTableAndSignalsIt) {
   EXPECT_EQ(process->ExitStatus, STATUS_UNSUCCESSFUL);
   EXPECT_EQ(process->handles->size(), 0u);
   EXPECT_EQ(ob::header_of(recorder)->handle_count, 0);
-  EXPECT_EQ(ob::header_of(recorder)->pointer_count, 1);  // only ours is left
+  EXPECT_EQ(ob::header_of(recorder)->pointer_count, 1);                       // only ours is left
   EXPECT_EQ(ob::header_of(event)->pointer_count, event_pointers_before - 1);  // the handle's reference is gone
   ASSERT_EQ(g_closes.size(), 2u);
   EXPECT_EQ(g_closes[0].process, process);
   EXPECT_EQ(g_closes[0].remaining, 1);
   EXPECT_EQ(g_closes[1].remaining, 0);
-  EXPECT_THROW(processes().create_user_thread(*process, "late", [] {}, true), UsageError);
+  EXPECT_THROW(processes().create_user_thread(
+                   *process, "late", [] {}, true),
+               UsageError);
   ObDereferenceObject(event);
   objects.dereference(recorder);
   objects.dereference(process);
@@ -160,7 +166,9 @@ TEST(UserProcess, TerminatingAProcessClosesEveryHandleInItsTableAndSignalsIt) {
 TEST(UserProcess, TheSystemProcessHasNoUserThreadsAndCannotBeTerminated) {
   Lab lab({.processors = 1, .seed = 1});
   _EPROCESS* system = processes().system_process();
-  EXPECT_THROW(processes().create_user_thread(*system, "user", [] {}, true), UsageError);
+  EXPECT_THROW(processes().create_user_thread(
+                   *system, "user", [] {}, true),
+               UsageError);
   EXPECT_THROW(processes().terminate_process(*system, STATUS_SUCCESS), UsageError);
 }
 
