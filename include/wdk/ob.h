@@ -1,9 +1,9 @@
 /*
- * wdk/ob.h - object manager: object references, handles, ZwClose, object names, symbolic links
- * (IoCreateSymbolicLink and IoDeleteSymbolicLink are implemented by the object manager, so they are
- * declared here rather than with the I/O manager's routines), and the object types of the named
- * synchronization objects (ExEventObjectType, ExSemaphoreObjectType). The native system services
- * (Zw*) other than ZwClose are in wdk/zw.h.
+ * wdk/ob.h - object manager: object references, handles, ZwClose, object names, and the object
+ * types of the named synchronization objects (ExEventObjectType, ExSemaphoreObjectType). The
+ * native system services (Zw*) other than ZwClose are in wdk/zw.h. IoCreateSymbolicLink,
+ * IoCreateUnprotectedSymbolicLink and IoDeleteSymbolicLink are declared with the I/O manager's
+ * routines (wdk/io_routines.h) but implemented by the object manager.
  */
 #ifndef WDMLAB_WDK_OB_H
 #define WDMLAB_WDK_OB_H
@@ -83,13 +83,6 @@ _IRQL_requires_max_(APC_LEVEL) NTKERNELAPI NTSTATUS NTAPI
                     _In_ ULONG Length, _Out_ PULONG ReturnLength);
 
 _IRQL_requires_max_(PASSIVE_LEVEL) NTSYSAPI NTSTATUS NTAPI ZwClose(_In_ HANDLE Handle);
-
-_IRQL_requires_max_(PASSIVE_LEVEL) NTKERNELAPI NTSTATUS NTAPI
-  IoCreateSymbolicLink(_In_ PUNICODE_STRING SymbolicLinkName, _In_ PUNICODE_STRING DeviceName);
-_IRQL_requires_max_(PASSIVE_LEVEL) NTKERNELAPI NTSTATUS NTAPI
-  IoCreateUnprotectedSymbolicLink(_In_ PUNICODE_STRING SymbolicLinkName, _In_ PUNICODE_STRING DeviceName);
-_IRQL_requires_max_(PASSIVE_LEVEL) NTKERNELAPI NTSTATUS NTAPI
-  IoDeleteSymbolicLink(_In_ PUNICODE_STRING SymbolicLinkName);
 
 WDMLAB_EXTERN_C_END
 

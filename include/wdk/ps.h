@@ -1,6 +1,7 @@
 /*
  * wdk/ps.h - processes and threads: system threads, the current thread and process, their IDs,
- * the previous processor mode.
+ * the previous processor mode. (IoGetCurrentProcess, declared with the I/O manager's routines in
+ * wdk/io_routines.h, is implemented by the process manager.)
  */
 #ifndef WDMLAB_WDK_PS_H
 #define WDMLAB_WDK_PS_H
@@ -53,8 +54,6 @@ _IRQL_requires_max_(PASSIVE_LEVEL) NTKERNELAPI NTSTATUS NTAPI
   PsTerminateSystemThread(_In_ NTSTATUS ExitStatus);
 NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
 NTKERNELAPI PEPROCESS NTAPI PsGetCurrentProcess(VOID);
-/* Declared by the WDK with the I/O manager's routines; the process manager implements it. */
-NTKERNELAPI PEPROCESS NTAPI IoGetCurrentProcess(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetThreadId(_In_ PETHREAD Thread);
