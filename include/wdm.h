@@ -21,6 +21,7 @@
 #include <wdk/ke.h>
 #include <wdk/ob.h>
 #include <wdk/ps.h>
+#include <wdk/zw.h>
 #include <wdk/ex.h>
 #include <wdk/mm.h>
 #include <wdk/io.h>

@@ -1,5 +1,7 @@
 /*
- * wdk/ps.h - processes and threads: system threads, the current thread and process, their IDs.
+ * wdk/ps.h - processes and threads: system threads, the current thread and process, their IDs,
+ * the previous processor mode. (IoGetCurrentProcess, declared with the I/O manager's routines in
+ * wdk/io_routines.h, is implemented by the process manager.)
  */
 #ifndef WDMLAB_WDK_PS_H
 #define WDMLAB_WDK_PS_H

@@ -39,14 +39,34 @@ bool AddressSpace::is_user_range(std::uintptr_t address, std::size_t length) con
 }
 
 void* AddressSpace::map_user(std::size_t size) {
-  std::size_t bytes = round_up(size == 0 ? 1 : size, kPageSize);
-  if (next_ + bytes + kPageSize > limit_) {
-    throw UsageError("the lab's user-mode address space is exhausted; map fewer or smaller user buffers");
+  return map_at(next_, limit_, size,
+                "the lab's user-mode address space is exhausted; map fewer or smaller user buffers");
+}
+
+UserRegion AddressSpace::reserve_region(std::size_t bytes) {
+  const std::size_t rounded = round_up(bytes == 0 ? 1 : bytes, kPageSize);
+  if (next_ + rounded > limit_) {
+    throw UsageError("the lab's user-mode address space is exhausted; create fewer or smaller processes");
   }
-  void* address = reinterpret_cast<void*>(next_);
+  UserRegion region{next_, next_ + rounded, next_ + kPageSize};  // its first page stays unmapped
+  next_ += rounded;
+  return region;
+}
+
+void* AddressSpace::map_in(UserRegion& region, std::size_t size) {
+  WDMLAB_CHECK(region.base >= base_ && region.limit <= limit_ && region.next >= region.base,
+               "not a region of this address space");
+  return map_at(region.next, region.limit, size,
+                "a process's user-mode address range is exhausted; map fewer or smaller buffers in it");
+}
+
+void* AddressSpace::map_at(std::uintptr_t& next, std::uintptr_t limit, std::size_t size, const char* exhausted) {
+  std::size_t bytes = round_up(size == 0 ? 1 : size, kPageSize);
+  if (next + bytes + kPageSize > limit) throw UsageError(exhausted);
+  void* address = reinterpret_cast<void*>(next);
   int rc = ::mprotect(address, bytes, PROT_READ | PROT_WRITE);
   WDMLAB_CHECK(rc == 0, "mprotect of user memory failed: {}", std::strerror(errno));
-  next_ += bytes + kPageSize;
+  next += bytes + kPageSize;
   return address;
 }
 

@@ -15,6 +15,16 @@
 
 namespace wdmlab::base {
 
+// A part of the user reservation that belongs to one simulated process (ps carves one out per
+// process). Its addresses are user-mode addresses like the rest of the reservation; its first page
+// stays unmapped.
+struct UserRegion {
+  std::uintptr_t base = 0;
+  std::uintptr_t limit = 0;
+  std::uintptr_t next = 0;  // where the next mapping goes
+  bool contains(std::uintptr_t address) const { return address >= base && address < limit; }
+};
+
 class AddressSpace {
  public:
   static constexpr std::uintptr_t kNullRegionEnd = 0x10000;
@@ -40,6 +50,12 @@ class AddressSpace {
   // stale pointer into them faults.
   void unmap_user(void* address, std::size_t size);
 
+  // Reserves `bytes` (rounded up to pages) of the user reservation for one process; nothing in it
+  // is mapped yet. Regions are never handed out again.
+  UserRegion reserve_region(std::size_t bytes);
+  // map_user inside `region`: readable and writable, zeroed, followed by an unmapped guard page.
+  void* map_in(UserRegion& region, std::size_t size);
+
   // The address space of the lab running on this OS thread (null when none is).
   static AddressSpace* current();
   static void set_current(AddressSpace* space);
@@ -48,6 +64,8 @@ class AddressSpace {
   std::uintptr_t base_ = 0;
   std::uintptr_t limit_ = 0;
   std::uintptr_t next_ = 0;
+
+  void* map_at(std::uintptr_t& next, std::uintptr_t limit, std::size_t size, const char* exhausted);
 };
 
 }  // namespace wdmlab::base

@@ -39,6 +39,9 @@ struct _KTHREAD {
   // Mutexes this thread owns (KMUTANT.MutantListEntry).
   LIST_ENTRY MutantListHead;
   KPRIORITY Priority = 8;
+  // UserMode while a user thread is inside a system service (ps::SystemServiceScope) and a Zw
+  // routine has not switched it back; KernelMode otherwise (ExGetPreviousMode).
+  KPROCESSOR_MODE PreviousMode = KernelMode;
   NTSTATUS ExitStatus = STATUS_PENDING;
   bool terminated = false;
   bool system_thread = true;

@@ -18,6 +18,8 @@ constexpr std::size_t kHeaderSpace = (sizeof(ObjectHeader) + 15) / 16 * 16;
 thread_local ObjectManager* t_current = nullptr;
 
 constexpr std::uintptr_t kKernelHandleBit = 0xFFFFFFFF80000000ULL;
+constexpr ULONG kHandleAttributes = OBJ_INHERIT | OBJ_PERMANENT | OBJ_EXCLUSIVE;
+constexpr ULONG kDuplicateOptions = DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS | DUPLICATE_SAME_ATTRIBUTES;
 
 std::uintptr_t value_of(HANDLE handle) { return reinterpret_cast<std::uintptr_t>(handle); }
 
@@ -42,6 +44,8 @@ ObjectHeader* header_of(const void* body) {
   return header->magic == ObjectHeader::kMagic ? header : nullptr;
 }
 
+void* body_of(ObjectHeader& header) { return reinterpret_cast<char*>(&header) + kHeaderSpace; }
+
 bool is_kernel_handle(HANDLE handle) {
   return (value_of(handle) & kKernelHandleBit) == kKernelHandleBit && value_of(handle) != ~std::uintptr_t{0} &&
          value_of(handle) != ~std::uintptr_t{1};
@@ -54,6 +58,11 @@ ACCESS_MASK map_generic(ACCESS_MASK access, const GENERIC_MAPPING& mapping) {
   if ((access & GENERIC_EXECUTE) != 0) mapped |= mapping.GenericExecute;
   if ((access & GENERIC_ALL) != 0) mapped |= mapping.GenericAll;
   return mapped;
+}
+
+std::u16string_view view_of(const UNICODE_STRING* string) {
+  if (string == nullptr || string->Buffer == nullptr) return {};
+  return {reinterpret_cast<const char16_t*>(string->Buffer), string->Length / sizeof(WCHAR)};
 }
 
 // --- handle tables -------------------------------------------------------------------------------
@@ -110,9 +119,14 @@ std::vector<std::pair<HANDLE, HandleEntry>> HandleTable::entries() const {
 ObjectManager::ObjectManager() {
   if (t_current != nullptr) throw UsageError("an object manager already exists on this thread");
   t_current = this;
+  create_standard_namespace();
+  create_synchronization_types();
 }
 
 ObjectManager::~ObjectManager() {
+  destroy_namespace();
+  if (*ExEventObjectType == event_type_) *ExEventObjectType = nullptr;
+  if (*ExSemaphoreObjectType == semaphore_type_) *ExSemaphoreObjectType = nullptr;
   if (t_current == this) t_current = nullptr;
 }
 
@@ -159,15 +173,20 @@ LONG_PTR ObjectManager::dereference(void* body) {
   if (header->pointer_count <= 0) bad_reference(body, header->pointer_count, "ObDereferenceObject");
   const std::int64_t remaining = --header->pointer_count;
   if (remaining == 0) {
+    // A name given by insert_name holds no reference; it goes with the object.
+    if (header->directory != nullptr) detach_name(*header);
     _OBJECT_TYPE* type = header->type;
     if (type->delete_procedure != nullptr) type->delete_procedure(body);
     --type->live_objects;
     --live_objects_;
     header->magic = 0;
-    ::operator delete(header, std::align_val_t{16});
+    header->~ObjectHeader();
+    ::operator delete(static_cast<void*>(header), std::align_val_t{16});
   }
   return static_cast<LONG_PTR>(remaining);
 }
+
+// --- handles ---------------------------------------------------------------------------------------
 
 HandleTable& ObjectManager::table_for(HANDLE handle) {
   if (is_kernel_handle(handle) || !current_process_handles) return kernel_handles_;
@@ -175,14 +194,36 @@ HandleTable& ObjectManager::table_for(HANDLE handle) {
   return table != nullptr ? *table : kernel_handles_;
 }
 
+ACCESS_MASK ObjectManager::granted_access(ACCESS_MASK desired, const _OBJECT_TYPE& type) {
+  ACCESS_MASK access = desired;
+  if ((access & MAXIMUM_ALLOWED) != 0) access = (access & ~MAXIMUM_ALLOWED) | type.valid_access;
+  return map_generic(access, type.mapping);
+}
+
 HANDLE ObjectManager::create_handle(void* object, ACCESS_MASK granted, ULONG attributes) {
   HandleTable* table = &kernel_handles_;
   if ((attributes & OBJ_KERNEL_HANDLE) == 0 && current_process_handles) {
     if (HandleTable* process = current_process_handles(); process != nullptr) table = process;
   }
+  return create_handle_in(*table, object, granted, attributes);
+}
+
+HANDLE ObjectManager::create_handle_in(HandleTable& table, void* object, ACCESS_MASK granted, ULONG attributes) {
   reference(object);
   ++header_of(object)->handle_count;
-  return table->insert(object, granted, attributes & (OBJ_INHERIT | OBJ_PERMANENT | OBJ_EXCLUSIVE));
+  return table.insert(object, granted, attributes & kHandleAttributes);
+}
+
+NTSTATUS ObjectManager::open_object(void* object, ULONG attributes, ACCESS_MASK desired, _OBJECT_TYPE* type,
+                                    KPROCESSOR_MODE mode, HANDLE* handle) {
+  (void)mode;  // no security descriptors: every open is granted what it asks for
+  *handle = nullptr;
+  if ((attributes & ~OBJ_VALID_ATTRIBUTES) != 0) return STATUS_INVALID_PARAMETER;
+  ObjectHeader* header = header_of(object);
+  if (header == nullptr) bad_reference(object, 0, "ObOpenObjectByPointer on memory that is not an object");
+  if (type != nullptr && header->type != type) return STATUS_OBJECT_TYPE_MISMATCH;
+  *handle = create_handle(object, granted_access(desired, *header->type), attributes);
+  return STATUS_SUCCESS;
 }
 
 NTSTATUS ObjectManager::reference_by_handle(HANDLE handle, ACCESS_MASK desired, _OBJECT_TYPE* type,
@@ -216,11 +257,86 @@ NTSTATUS ObjectManager::reference_by_handle(HANDLE handle, ACCESS_MASK desired, 
 
 NTSTATUS ObjectManager::close(HANDLE handle, KPROCESSOR_MODE mode) {
   if (mode == UserMode && is_kernel_handle(handle)) return STATUS_INVALID_HANDLE;
+  return close_in(table_for(handle), handle, mode);
+}
+
+NTSTATUS ObjectManager::close_in(HandleTable& table, HANDLE handle, KPROCESSOR_MODE mode) {
+  if (mode == UserMode && is_kernel_handle(handle)) return STATUS_INVALID_HANDLE;
   HandleEntry removed;
-  if (!table_for(handle).remove(handle, removed)) return STATUS_INVALID_HANDLE;
-  --header_of(removed.object)->handle_count;
+  if (!table.remove(handle, removed)) return STATUS_INVALID_HANDLE;
+  ObjectHeader* header = header_of(removed.object);
+  const std::int64_t remaining = --header->handle_count;
+  if (header->type->close_procedure != nullptr) {
+    header->type->close_procedure(removed.object, table.owner(), removed.granted, remaining);
+  }
+  // A temporary object's name lasts as long as it has handles.
+  if (remaining == 0 && header->temporary_name && !header->permanent && header->directory != nullptr) {
+    detach_name(*header);
+  }
   dereference(removed.object);
   return STATUS_SUCCESS;
+}
+
+void ObjectManager::close_all(HandleTable& table) {
+  for (const auto& [handle, entry] : table.entries()) {
+    (void)entry;
+    close_in(table, handle, KernelMode);
+  }
+}
+
+NTSTATUS ObjectManager::duplicate(HANDLE source_process, HANDLE source_handle, HANDLE target_process,
+                                  HANDLE* target_handle, ACCESS_MASK desired, ULONG attributes, ULONG options,
+                                  KPROCESSOR_MODE mode) {
+  if (target_handle != nullptr) *target_handle = nullptr;
+  if ((options & ~kDuplicateOptions) != 0 || (attributes & ~OBJ_VALID_ATTRIBUTES) != 0) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (process_type == nullptr || !process_handles) return STATUS_NOT_SUPPORTED;
+  if (mode == UserMode) attributes &= ~OBJ_KERNEL_HANDLE;
+
+  void* source_owner = nullptr;
+  NTSTATUS status = reference_by_handle(source_process, PROCESS_DUP_HANDLE, process_type, mode, &source_owner, nullptr);
+  if (!NT_SUCCESS(status)) return status;
+  HandleTable* source_table = process_handles(source_owner);
+  if (source_table == nullptr) {
+    dereference(source_owner);
+    return STATUS_PROCESS_IS_TERMINATING;
+  }
+  // A kernel caller's kernel handle is a handle of the kernel table, whatever the process.
+  HandleTable& from = mode == KernelMode && is_kernel_handle(source_handle) ? kernel_handles_ : *source_table;
+  HandleEntry* found = from.find(source_handle);
+  if (found == nullptr) {
+    dereference(source_owner);
+    return STATUS_INVALID_HANDLE;
+  }
+  const HandleEntry source = *found;
+  reference(source.object);
+
+  if (target_process == nullptr) {
+    status = (options & DUPLICATE_CLOSE_SOURCE) != 0 ? STATUS_SUCCESS : STATUS_INVALID_HANDLE;
+  } else {
+    void* target_owner = nullptr;
+    status = reference_by_handle(target_process, PROCESS_DUP_HANDLE, process_type, mode, &target_owner, nullptr);
+    if (NT_SUCCESS(status)) {
+      const _OBJECT_TYPE& type = *header_of(source.object)->type;
+      const ACCESS_MASK granted =
+          (options & DUPLICATE_SAME_ACCESS) != 0 ? source.granted : granted_access(desired, type);
+      const ULONG handle_attributes = (options & DUPLICATE_SAME_ATTRIBUTES) != 0 ? source.attributes : attributes;
+      HandleTable* to = (attributes & OBJ_KERNEL_HANDLE) != 0 ? &kernel_handles_ : process_handles(target_owner);
+      if (mode == UserMode && (granted & ~source.granted) != 0) {
+        status = STATUS_ACCESS_DENIED;
+      } else if (to == nullptr) {
+        status = STATUS_PROCESS_IS_TERMINATING;
+      } else if (target_handle != nullptr) {
+        *target_handle = create_handle_in(*to, source.object, granted, handle_attributes);
+      }
+      dereference(target_owner);
+    }
+  }
+  if ((options & DUPLICATE_CLOSE_SOURCE) != 0) close_in(from, source_handle, KernelMode);
+  dereference(source.object);
+  dereference(source_owner);
+  return status;
 }
 
 }  // namespace wdmlab::ob

@@ -5,6 +5,7 @@
 #include "base/stack.hpp"
 #include "ke/bugcheck.hpp"
 #include "ke/kernel.hpp"
+#include "ob/previous_mode.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
 
@@ -30,20 +31,25 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, P
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "PsCreateSystemThread", __builtin_return_address(0), nullptr, "IrqlPsPassive");
   ProcessManager& processes = ProcessManager::require();
-  if (ProcessHandle != nullptr && ProcessHandle != NtCurrentProcess()) {
-    // Threads in other processes come with user-mode processes; only the System process exists.
-    PVOID process = nullptr;
+  _EPROCESS* process = processes.system_process();
+  PVOID referenced = nullptr;
+  if (ProcessHandle == NtCurrentProcess()) {
+    process = processes.current_process();
+  } else if (ProcessHandle != nullptr) {
     NTSTATUS status = ObReferenceObjectByHandle(ProcessHandle, PROCESS_CREATE_THREAD, *PsProcessType, KernelMode,
-                                                &process, nullptr);
+                                                &referenced, nullptr);
     if (!NT_SUCCESS(status)) return status;
-    const bool system = process == processes.system_process();
-    ObfDereferenceObject(process);
-    if (!system) return STATUS_NOT_SUPPORTED;
+    process = static_cast<_EPROCESS*>(referenced);
+  }
+  if (process->terminated) {
+    if (referenced != nullptr) ObfDereferenceObject(referenced);
+    return STATUS_PROCESS_IS_TERMINATING;
   }
   const ULONG attributes = ObjectAttributes != nullptr ? ObjectAttributes->Attributes : 0;
   const wdmlab::base::DriverIdentity* driver = wdmlab::sched::calling_driver();
   _ETHREAD* thread = processes.create_system_thread(thread_name(driver, StartRoutine),
-      [StartRoutine, StartContext] { StartRoutine(StartContext); }, driver, false);
+      [StartRoutine, StartContext] { StartRoutine(StartContext); }, driver, false, process);
+  if (referenced != nullptr) ObfDereferenceObject(referenced);  // the thread holds its own
   *ThreadHandle = wdmlab::ob::ObjectManager::require().create_handle(
       thread, wdmlab::ob::map_generic(DesiredAccess, processes.thread_type()->mapping), attributes);
   wdmlab::ob::ObjectManager::require().dereference(thread);  // the creation reference; the handle holds one
@@ -107,10 +113,14 @@ BOOLEAN NTAPI PsIsThreadTerminating(PETHREAD Thread) {
   return Thread->Tcb.terminated ? TRUE : FALSE;
 }
 
+PEPROCESS NTAPI IoGetCurrentProcess(VOID) {
+  wdmlab::sched::scheduling_point();
+  return ProcessManager::require().current_process();
+}
+
 KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID) {
   wdmlab::sched::scheduling_point();
-  // Every thread the lab runs so far entered the kernel from kernel mode.
-  return KernelMode;
+  return wdmlab::ob::previous_mode();
 }
 
 }  // extern "C"

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/check.hpp"
+#include "ke/dispatcher.hpp"
 #include "ke/kernel.hpp"
 #include "wdmlab/errors.hpp"
 
@@ -30,8 +31,30 @@ constexpr GENERIC_MAPPING kProcessMapping = {STANDARD_RIGHTS_READ | PROCESS_VM_R
                                                  PROCESS_TERMINATE | PROCESS_SET_QUOTA | PROCESS_SET_INFORMATION,
                                              STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE, PROCESS_ALL_ACCESS};
 
-void delete_thread(void* body) { static_cast<_ETHREAD*>(body)->~_ETHREAD(); }
-void delete_process(void* body) { static_cast<_EPROCESS*>(body)->~_EPROCESS(); }
+void delete_thread(void* body) {
+  auto* thread = static_cast<_ETHREAD*>(body);
+  _EPROCESS* process = thread->process;
+  thread->~_ETHREAD();
+  if (process != nullptr && !process->system) ob::ObjectManager::require().dereference(process);
+}
+
+void delete_process(void* body) {
+  auto* process = static_cast<_EPROCESS*>(body);
+  // Handles made by threads that outlived the process's end.
+  if (process->own_handles) ob::ObjectManager::require().close_all(*process->own_handles);
+  if (base::AddressSpace* space = base::AddressSpace::current();
+      space != nullptr && process->user_range.limit > process->user_range.base) {
+    space->unmap_user(reinterpret_cast<void*>(process->user_range.base),
+                      process->user_range.limit - process->user_range.base);
+  }
+  process->~_EPROCESS();
+}
+
+void initialize_process_header(_EPROCESS& process) {
+  process.Pcb.Header.Type = ProcessObject;
+  process.Pcb.Header.Size = static_cast<UCHAR>(sizeof(_KPROCESS) / sizeof(LONG));
+  InitializeListHead(&process.Pcb.Header.WaitListHead);
+}
 
 }  // namespace
 
@@ -39,13 +62,15 @@ ProcessManager::ProcessManager(ob::ObjectManager& objects) : objects_(objects) {
   if (t_current != nullptr) throw UsageError("a process manager already exists on this thread");
   thread_type_ = objects.create_type("Thread", &delete_thread, kThreadMapping, THREAD_ALL_ACCESS);
   process_type_ = objects.create_type("Process", &delete_process, kProcessMapping, PROCESS_ALL_ACCESS);
+  thread_type_->wait_object_offset = 0;
+  process_type_->wait_object_offset = 0;
   system_ = new (objects.create_object(process_type_, sizeof(_EPROCESS))) _EPROCESS{};
-  system_->Pcb.Header.Type = ProcessObject;
-  InitializeListHead(&system_->Pcb.Header.WaitListHead);
+  initialize_process_header(*system_);
   system_->UniqueProcessId = reinterpret_cast<HANDLE>(4);
   system_->image_name = "System";
   system_->handles = &objects.kernel_handles();
   system_->system = true;
+  objects.kernel_handles().set_owner(system_);
 
   ke::Kernel& kernel = ke::Kernel::require();
   for (std::size_t i = 0; i < kernel.scheduler().processors().size(); ++i) {
@@ -59,8 +84,9 @@ ProcessManager::ProcessManager(ob::ObjectManager& objects) : objects_(objects) {
   }
   kernel.set_idle_threads(idle_threads_.size(), [this](std::size_t i) { return &idle_threads_[i]->Tcb; });
   kernel.add_thread_exit_hook([this](_KTHREAD& thread) {
-    // The running thread's own reference.
-    objects_.dereference(reinterpret_cast<_ETHREAD*>(&thread));
+    auto* ethread = reinterpret_cast<_ETHREAD*>(&thread);
+    if (ethread->process != nullptr) --ethread->process->active_threads;
+    objects_.dereference(ethread);  // the running thread's own reference
   });
 
   objects.resolve_pseudo_handle = [this](HANDLE handle) -> void* {
@@ -71,6 +97,11 @@ ProcessManager::ProcessManager(ob::ObjectManager& objects) : objects_(objects) {
   objects.current_process_handles = [this]() -> ob::HandleTable* {
     _EPROCESS* process = current_process();
     return process != nullptr ? process->handles : nullptr;
+  };
+  objects.process_type = process_type_;
+  objects.process_handles = [](void* object) -> ob::HandleTable* {
+    auto* process = static_cast<_EPROCESS*>(object);
+    return process->terminated ? nullptr : process->handles;
   };
 
   wdmlab_ps_thread_type = thread_type_;
@@ -83,6 +114,9 @@ ProcessManager::~ProcessManager() {
   if (t_current == this) t_current = nullptr;
   objects_.resolve_pseudo_handle = nullptr;
   objects_.current_process_handles = nullptr;
+  objects_.process_type = nullptr;
+  objects_.process_handles = nullptr;
+  if (objects_.kernel_handles().owner() == system_) objects_.kernel_handles().set_owner(nullptr);
   PsInitialSystemProcess = nullptr;
   wdmlab_ps_thread_type = nullptr;
   wdmlab_ps_process_type = nullptr;
@@ -95,18 +129,73 @@ ProcessManager& ProcessManager::require() {
   return *t_current;
 }
 
-_ETHREAD* ProcessManager::create_system_thread(std::string name, std::function<void()> body,
-                                               const base::DriverIdentity* driver, bool awaited) {
+HANDLE ProcessManager::next_client_id() {
+  const auto id = reinterpret_cast<HANDLE>(next_client_id_);
+  next_client_id_ += 4;
+  return id;
+}
+
+_ETHREAD* ProcessManager::start_thread(_EPROCESS& process, std::string name, std::function<void()> body,
+                                       const base::DriverIdentity* driver, bool awaited, bool system_thread) {
   auto* thread = new (objects_.create_object(thread_type_, sizeof(_ETHREAD))) _ETHREAD{};
   ke::initialize_thread(thread->Tcb);
-  thread->process = system_;
-  thread->Cid.UniqueProcess = system_->UniqueProcessId;
-  thread->Cid.UniqueThread = reinterpret_cast<HANDLE>(next_thread_id_);
-  next_thread_id_ += 4;
-  thread->Tcb.system_thread = true;
+  thread->process = &process;
+  if (!process.system) objects_.reference(&process);  // dropped when the ETHREAD is deleted
+  thread->Cid.UniqueProcess = process.UniqueProcessId;
+  thread->Cid.UniqueThread = next_client_id();
+  thread->Tcb.system_thread = system_thread;
   objects_.reference(thread);  // held by the running thread until it terminates
+  ++process.active_threads;
   ke::start_thread(thread->Tcb, std::move(name), std::move(body), driver, awaited);
   return thread;
+}
+
+_ETHREAD* ProcessManager::create_system_thread(std::string name, std::function<void()> body,
+                                               const base::DriverIdentity* driver, bool awaited, _EPROCESS* process) {
+  _EPROCESS& owner = process != nullptr ? *process : *system_;
+  WDMLAB_CHECK(!owner.terminated, "create_system_thread in a process that has ended");
+  return start_thread(owner, std::move(name), std::move(body), driver, awaited, true);
+}
+
+_EPROCESS* ProcessManager::create_process(std::string image_name, std::size_t user_range_bytes) {
+  base::AddressSpace* space = base::AddressSpace::current();
+  if (space == nullptr) throw UsageError("create_process needs a lab on this thread");
+  auto* process = new (objects_.create_object(process_type_, sizeof(_EPROCESS))) _EPROCESS{};
+  initialize_process_header(*process);
+  process->UniqueProcessId = next_client_id();
+  process->image_name = std::move(image_name);
+  process->own_handles = std::make_unique<ob::HandleTable>(false, process);
+  process->handles = process->own_handles.get();
+  process->user_range = space->reserve_region(user_range_bytes);
+  return process;
+}
+
+_ETHREAD* ProcessManager::create_user_thread(_EPROCESS& process, std::string name, std::function<void()> body,
+                                             bool awaited) {
+  if (process.system) throw UsageError("user threads run in user processes; create one with create_process");
+  if (process.terminated) {
+    throw UsageError(fmt::format("the process '{}' has ended; it cannot start threads", process.image_name));
+  }
+  if (!body) throw UsageError("create_user_thread needs a body");
+  return start_thread(process, std::move(name), std::move(body), nullptr, awaited, false);
+}
+
+NTSTATUS ProcessManager::terminate_process(_EPROCESS& process, NTSTATUS exit_status) {
+  if (process.system) throw UsageError("the System process cannot be terminated");
+  if (process.terminated) return STATUS_PROCESS_IS_TERMINATING;
+  process.terminated = true;
+  process.ExitStatus = exit_status;
+  objects_.close_all(*process.handles);
+  process.Pcb.Header.SignalState = 1;
+  ke::signal_waiters(&process.Pcb.Header);
+  return STATUS_SUCCESS;
+}
+
+void* ProcessManager::map_user(_EPROCESS& process, std::size_t size) {
+  if (process.system) throw UsageError("the System process has no user-mode memory");
+  base::AddressSpace* space = base::AddressSpace::current();
+  if (space == nullptr) throw UsageError("map_user needs a lab on this thread");
+  return space->map_in(process.user_range, size);
 }
 
 _ETHREAD* ProcessManager::current_thread() {

@@ -1,11 +1,14 @@
 // PsCreateSystemThread: returns a handle and a client ID; the new thread runs its start routine
-// with its context at PASSIVE_LEVEL, in the System process (process ID 4); every thread gets its
-// own ID.
+// with its context at PASSIVE_LEVEL, in the System process (process ID 4) or in the process a
+// process handle names, where its handles go to that process's table unless OBJ_KERNEL_HANDLE;
+// every thread gets its own ID.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <vector>
 
+#include "ob/object.hpp"
+#include "ps/process.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -97,6 +100,60 @@ TEST(PsCreateSystemThread, EveryThreadGetsItsOwnId) {
   }
   EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads + 1));
   EXPECT_EQ(ids.count(nullptr), 0u);
+}
+
+struct InProcess {
+  Seen seen;
+  HANDLE own_handle = nullptr;
+  HANDLE kernel_handle = nullptr;
+};
+
+void MakeHandles(PVOID context) {
+  auto* run = static_cast<InProcess*>(context);
+  RecordStart(&run->seen);
+  PsCreateSystemThread(
+      &run->own_handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr, [](PVOID) {}, nullptr);
+  OBJECT_ATTRIBUTES kernel;
+  InitializeObjectAttributes(&kernel, nullptr, OBJ_KERNEL_HANDLE, nullptr, nullptr);
+  PsCreateSystemThread(
+      &run->kernel_handle, THREAD_ALL_ACCESS, &kernel, nullptr, nullptr, [](PVOID) {}, nullptr);
+  ZwClose(run->kernel_handle);
+}
+
+TEST(PsCreateSystemThread, WithAProcessHandleRunsTheSystemThreadInThatProcess) {
+  Lab lab({.processors = 2, .seed = 4});
+  ps::ProcessManager& processes = ps::ProcessManager::require();
+  _EPROCESS* process = processes.create_process("app.exe");
+  InProcess run;
+  NTSTATUS status = -1, terminated_status = -1;
+  CLIENT_ID client{};
+  lab.spawn("driver", [&] {
+    HANDLE process_handle = nullptr, thread = nullptr;
+    ObOpenObjectByPointer(process, OBJ_KERNEL_HANDLE, nullptr, PROCESS_ALL_ACCESS, *PsProcessType, KernelMode,
+                          &process_handle);
+    status = PsCreateSystemThread(&thread, THREAD_ALL_ACCESS, nullptr, process_handle, &client, MakeHandles, &run);
+    PVOID object = nullptr;
+    ObReferenceObjectByHandle(thread, SYNCHRONIZE, *PsThreadType, KernelMode, &object, nullptr);
+    KeWaitForSingleObject(object, Executive, KernelMode, FALSE, nullptr);
+    ObDereferenceObject(object);
+    ZwClose(thread);
+    processes.terminate_process(*process, STATUS_SUCCESS);
+    HANDLE late = nullptr;
+    terminated_status = PsCreateSystemThread(
+        &late, THREAD_ALL_ACCESS, nullptr, process_handle, nullptr, [](PVOID) {}, nullptr);
+    ZwClose(process_handle);
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
+  EXPECT_EQ(status, STATUS_SUCCESS);
+  EXPECT_EQ(client.UniqueProcess, PsGetProcessId(process));
+  EXPECT_EQ(run.seen.process, process);
+  EXPECT_EQ(run.seen.process_id, PsGetProcessId(process));
+  EXPECT_TRUE(run.seen.system_thread);
+  EXPECT_EQ(run.seen.irql, PASSIVE_LEVEL);
+  EXPECT_FALSE(ob::is_kernel_handle(run.own_handle));    // in the process's table...
+  EXPECT_TRUE(ob::is_kernel_handle(run.kernel_handle));  // ...unless OBJ_KERNEL_HANDLE
+  EXPECT_EQ(terminated_status, STATUS_PROCESS_IS_TERMINATING);
+  ob::ObjectManager::require().dereference(process);
 }
 
 }  // namespace
