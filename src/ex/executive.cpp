@@ -5,6 +5,7 @@
 #include "ke/bugcheck.hpp"
 #include "ke/kernel.hpp"
 #include "ke/thread.hpp"
+#include "ob/object.hpp"
 #include "ps/process.hpp"
 #include "rtl/string_allocator.hpp"
 #include "sched/scheduler.hpp"
@@ -30,9 +31,36 @@ Executive::Executive(ke::Kernel& kernel, ps::ProcessManager& processes, Executiv
   if (t_executive != nullptr) throw UsageError("an executive already exists on this thread");
   t_executive = this;
   rtl::set_string_allocator({&allocate_string, &free_string});
+  if (ob::ObjectManager* objects = ob::ObjectManager::current()) {
+    objects->defer_deletion = [this](void* body) { defer_object_deletion(body); };
+  }
+}
+
+namespace {
+
+struct DeferredDeletion {
+  WORK_QUEUE_ITEM item;
+  void* body;
+};
+
+VOID NTAPI delete_deferred_object(PVOID parameter) {
+  auto* deferred = static_cast<DeferredDeletion*>(parameter);
+  void* body = deferred->body;
+  delete deferred;
+  ob::ObjectManager::require().delete_object(body);
+}
+
+}  // namespace
+
+void Executive::defer_object_deletion(void* body) {
+  auto* deferred = new DeferredDeletion{};
+  deferred->body = body;
+  ExInitializeWorkItem(&deferred->item, &delete_deferred_object, deferred);
+  work_queues_.queue(deferred->item, DelayedWorkQueue, nullptr);
 }
 
 Executive::~Executive() {
+  if (ob::ObjectManager* objects = ob::ObjectManager::current()) objects->defer_deletion = nullptr;
   rtl::reset_string_allocator();
   if (t_executive == this) t_executive = nullptr;
 }

@@ -56,6 +56,10 @@ class Executive {
   Resources& resources() { return resources_; }
   WorkQueues& work_queues() { return work_queues_; }
 
+  // Runs ObjectManager::delete_object(body) on a system worker thread (the object manager's
+  // deferred deletion).
+  void defer_object_deletion(void* body);
+
  private:
   Pool pool_;
   LookasideLists lookaside_lists_;

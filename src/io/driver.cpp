@@ -2,9 +2,20 @@
 
 #include <fmt/format.h>
 
+#include "io/completion_port.hpp"
+#include "sched/scheduler.hpp"
+#include "io/file.hpp"
 #include "wdmlab/errors.hpp"
 
-extern "C" NTSTATUS NTAPI wdmlab_io_invalid_device_request(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+extern "C" {
+NTSTATUS NTAPI wdmlab_io_invalid_device_request(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+POBJECT_TYPE wdmlab_io_device_type = nullptr;
+POBJECT_TYPE wdmlab_io_driver_type = nullptr;
+POBJECT_TYPE wdmlab_io_file_type = nullptr;
+POBJECT_TYPE* IoDeviceObjectType = &wdmlab_io_device_type;
+POBJECT_TYPE* IoDriverObjectType = &wdmlab_io_driver_type;
+POBJECT_TYPE* IoFileObjectType = &wdmlab_io_file_type;
+}
 
 namespace wdmlab::io {
 
@@ -12,6 +23,7 @@ namespace {
 
 thread_local IoManager* t_current = nullptr;
 
+constexpr GENERIC_MAPPING kFileMapping = {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
 constexpr GENERIC_MAPPING kDriverMapping = {STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE, STANDARD_RIGHTS_EXECUTE,
                                             STANDARD_RIGHTS_REQUIRED | 0x1};
 
@@ -26,6 +38,7 @@ void set_string(UNICODE_STRING& target, std::u16string& buffer) {
 struct DriverObjectBody {
   DRIVER_OBJECT object;
   DRIVER_EXTENSION extension;
+  DriverRecord* record;
 };
 
 }  // namespace
@@ -33,11 +46,23 @@ struct DriverObjectBody {
 IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
   if (t_current != nullptr) throw UsageError("an I/O manager already exists on this thread");
   driver_type_ = objects.create_type("Driver", nullptr, kDriverMapping, STANDARD_RIGHTS_REQUIRED | 0x1);
+  device_type_ = objects.create_type("Device", nullptr, kFileMapping, FILE_ALL_ACCESS);
+  file_type_ = objects.create_type("File", nullptr, kFileMapping, FILE_ALL_ACCESS);
+  install_file_types(*this);
+  install_completion_port_type(*this);
+  wdmlab_io_driver_type = driver_type_;
+  wdmlab_io_device_type = device_type_;
+  wdmlab_io_file_type = file_type_;
   t_current = this;
 }
 
 IoManager::~IoManager() {
-  if (t_current == this) t_current = nullptr;
+  if (t_current == this) {
+    t_current = nullptr;
+    wdmlab_io_driver_type = nullptr;
+    wdmlab_io_device_type = nullptr;
+    wdmlab_io_file_type = nullptr;
+  }
 }
 
 IoManager* IoManager::current() { return t_current; }
@@ -80,8 +105,33 @@ DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALI
   body->extension.ServiceKeyName.MaximumLength = static_cast<USHORT>((name.size() + 1) * sizeof(WCHAR));
   for (auto& dispatch : object.MajorFunction) dispatch = &wdmlab_io_invalid_device_request;
   record->object = &object;
+  body->record = record.get();
   drivers_.push_back(std::move(record));
   return *drivers_.back();
+}
+
+DriverRecord* driver_record(const DRIVER_OBJECT* object) {
+  if (object == nullptr || object->Type != IO_TYPE_DRIVER) return nullptr;
+  const ob::ObjectHeader* header = ob::header_of(object);
+  if (header == nullptr || header->type != IoManager::require().driver_type()) return nullptr;
+  return reinterpret_cast<const DriverObjectBody*>(object)->record;
+}
+
+const base::DriverIdentity* driver_of(const DEVICE_OBJECT* device) {
+  if (device == nullptr) return nullptr;
+  DriverRecord* record = driver_record(device->DriverObject);
+  return record != nullptr ? &record->identity : nullptr;
+}
+
+DriverScope::DriverScope(const base::DriverIdentity* driver) {
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  if (driver == nullptr || scheduler == nullptr || scheduler->running() == nullptr) return;
+  context_ = scheduler->running();
+  context_->push_driver(driver);
+}
+
+DriverScope::~DriverScope() {
+  if (context_ != nullptr) context_->pop_driver();
 }
 
 DriverRecord* IoManager::find(PDRIVER_OBJECT object) {

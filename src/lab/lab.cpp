@@ -9,6 +9,7 @@
 #include "ex/executive.hpp"
 #include "io/driver.hpp"
 #include "ke/kernel.hpp"
+#include "mm/memory_manager.hpp"
 #include "lab/driver_image.hpp"
 #include "ob/object.hpp"
 #include "ps/process.hpp"
@@ -68,6 +69,7 @@ struct Lab::Impl {
   ob::ObjectManager objects;
   ps::ProcessManager processes;
   ex::Executive executive;
+  mm::MemoryManager memory;
   io::IoManager io;
   std::deque<LoadedDriver> drivers;
 
@@ -85,6 +87,7 @@ struct Lab::Impl {
         kernel(scheduler),
         processes(objects),
         executive(kernel, processes),
+        memory(address_space),
         io(objects) {
     base::set_current_log(&log);
     base::AddressSpace::set_current(&address_space);

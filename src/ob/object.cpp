@@ -7,6 +7,7 @@
 #include <new>
 
 #include "base/check.hpp"
+#include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
 #include "wdmlab/errors.hpp"
 
@@ -173,17 +174,30 @@ LONG_PTR ObjectManager::dereference(void* body) {
   if (header->pointer_count <= 0) bad_reference(body, header->pointer_count, "ObDereferenceObject");
   const std::int64_t remaining = --header->pointer_count;
   if (remaining == 0) {
-    // A name given by insert_name holds no reference; it goes with the object.
-    if (header->directory != nullptr) detach_name(*header);
-    _OBJECT_TYPE* type = header->type;
-    if (type->delete_procedure != nullptr) type->delete_procedure(body);
-    --type->live_objects;
-    --live_objects_;
-    header->magic = 0;
-    header->~ObjectHeader();
-    ::operator delete(static_cast<void*>(header), std::align_val_t{16});
+    // As on Windows, an object whose last reference goes above PASSIVE_LEVEL is deleted later by a
+    // system worker thread: delete procedures (a file object's IRP_MJ_CLOSE) run at PASSIVE_LEVEL.
+    if (defer_deletion && ke::current_irql() > PASSIVE_LEVEL) {
+      defer_deletion(body);
+    } else {
+      delete_object(body);
+    }
   }
   return static_cast<LONG_PTR>(remaining);
+}
+
+void ObjectManager::delete_object(void* body) {
+  ObjectHeader* header = header_of(body);
+  WDMLAB_CHECK(header != nullptr && header->pointer_count == 0, "deleting {}, which is not an unreferenced object",
+               body);
+  // A name given by insert_name holds no reference; it goes with the object.
+  if (header->directory != nullptr) detach_name(*header);
+  _OBJECT_TYPE* type = header->type;
+  if (type->delete_procedure != nullptr) type->delete_procedure(body);
+  --type->live_objects;
+  --live_objects_;
+  header->magic = 0;
+  header->~ObjectHeader();
+  ::operator delete(static_cast<void*>(header), std::align_val_t{16});
 }
 
 // --- handles ---------------------------------------------------------------------------------------

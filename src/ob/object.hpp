@@ -157,7 +157,15 @@ class ObjectManager {
   // A new object with pointer count 1 and a zeroed body of `body_size` bytes.
   void* create_object(_OBJECT_TYPE* type, std::size_t body_size);
   LONG_PTR reference(void* body);
+  // Drops a reference; the last one deletes the object (see delete_object), later on a system
+  // worker thread when it goes above PASSIVE_LEVEL and defer_deletion is installed.
   LONG_PTR dereference(void* body);
+  // Deletes an object whose pointer count is zero: removes its name, runs its type's delete
+  // procedure and frees it.
+  void delete_object(void* body);
+  // Installed by the executive: arranges for delete_object(body) to run at PASSIVE_LEVEL on a
+  // system worker thread.
+  std::function<void(void* body)> defer_deletion;
 
   _OBJECT_TYPE* directory_type() const { return directory_type_; }
   _OBJECT_TYPE* symbolic_link_type() const { return symbolic_link_type_; }

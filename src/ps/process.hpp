@@ -52,6 +52,9 @@ struct _ETHREAD {
   _KTHREAD Tcb;  // must stay first
   CLIENT_ID Cid{};
   _EPROCESS* process = nullptr;
+  // IRPs the thread issued that are not finished (Irp->ThreadListEntry); io initializes it on
+  // first use.
+  LIST_ENTRY IrpList{};
 };
 
 namespace wdmlab::base {

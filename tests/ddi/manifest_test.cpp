@@ -39,7 +39,7 @@ std::set<std::string> exported_routines() {
       },
       &libraries);
   const std::regex routine(
-      "^(Ke|Kf|Ex|Rtl|Ob|Obf|Ps|Zw|Nt|Io|Mm|Se|Po|Dbg|vDbg|Interlocked|Initialize|Insert|Remove|Push|Pop|Query)[A-Z].*");
+      "^(Ke|Kf|Ex|Rtl|Ob|Obf|Ps|Zw|Nt|Io|Iof|Mm|Se|Po|Probe|Dbg|vDbg|Interlocked|Initialize|Insert|Remove|Push|Pop|Query)[A-Z].*");
   std::set<std::string> names;
   elf_version(EV_CURRENT);
   for (const std::string& path : libraries) {

@@ -1,0 +1,337 @@
+// IRP memory, the IRP life-cycle table, and the routines that allocate, initialize, reuse and free
+// IRPs.
+#include "io/irp.hpp"
+
+#include <sys/mman.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "base/check.hpp"
+#include "io/driver.hpp"
+#include "io/violation.hpp"
+#include "ke/bugcheck.hpp"
+#include "sched/scheduler.hpp"
+
+namespace wdmlab::io {
+
+namespace {
+
+constexpr std::size_t kStackLocation = sizeof(IO_STACK_LOCATION);
+
+// IRP AllocationFlags.
+constexpr UCHAR kIrpQuotaCharged = 0x01;
+constexpr UCHAR kIrpAllocatedFixedSize = 0x04;
+constexpr UCHAR kIrpLookasideAllocation = 0x08;
+
+constexpr std::size_t slot_bytes(int stack_size) {
+  return sizeof(IrpRecord) + sizeof(IRP) + static_cast<std::size_t>(stack_size) * kStackLocation;
+}
+
+// Reserved (not committed) bytes per size class: room for 2^17 small, 2^15 medium and 2^12 large
+// IRPs alive at once.
+constexpr std::array<std::pair<int, std::size_t>, 3> kClasses = {{
+    {4, std::size_t{1} << 17},
+    {12, std::size_t{1} << 15},
+    {IrpZone::kMaxStackSize, std::size_t{1} << 12},
+}};
+
+using S = IrpState;
+constexpr auto X = IrpState::Count;  // not allowed
+
+// kTransitions[event][state] = the state after the event, or X.
+//                                   Free          Allocated     Dispatched    Completing    Reclaimed     Finishing
+constexpr S kTransitions[static_cast<int>(IrpEvent::Count)][static_cast<int>(IrpState::Count)] = {
+    /* Allocate   */ {S::Allocated, X, X, X, X, X},
+    /* Initialize */ {S::Allocated, S::Allocated, X, X, S::Allocated, X},
+    /* Reuse      */ {X, S::Allocated, X, S::Allocated, S::Allocated, X},
+    /* Call       */ {X, S::Dispatched, S::Dispatched, S::Dispatched, S::Dispatched, X},
+    /* Complete   */ {X, S::Completing, S::Completing, X, S::Completing, X},
+    // A completion routine returning STATUS_MORE_PROCESSING_REQUIRED may already have freed,
+    // reused or re-sent the IRP; whatever it did stands.
+    /* Reclaim    */ {S::Free, S::Allocated, S::Dispatched, S::Reclaimed, S::Reclaimed, X},
+    /* WalkDone   */ {X, X, X, S::Finishing, X, X},
+    // Freeing inside a completion routine (state Completing) is the documented way to dispose of
+    // an IRP the driver allocated.
+    /* Free       */ {X, S::Free, X, S::Free, S::Free, S::Free},
+};
+
+}  // namespace
+
+const char* to_string(IrpState state) {
+  switch (state) {
+    case IrpState::Free:
+      return "free";
+    case IrpState::Allocated:
+      return "allocated";
+    case IrpState::Dispatched:
+      return "dispatched";
+    case IrpState::Completing:
+      return "completing";
+    case IrpState::Reclaimed:
+      return "reclaimed by a completion routine";
+    case IrpState::Finishing:
+      return "completed (final stage pending)";
+    case IrpState::Count:
+      break;
+  }
+  return "?";
+}
+
+const char* to_string(IrpEvent event) {
+  switch (event) {
+    case IrpEvent::Allocate:
+      return "allocate";
+    case IrpEvent::Initialize:
+      return "IoInitializeIrp";
+    case IrpEvent::Reuse:
+      return "IoReuseIrp";
+    case IrpEvent::Call:
+      return "IoCallDriver";
+    case IrpEvent::Complete:
+      return "IoCompleteRequest";
+    case IrpEvent::Reclaim:
+      return "STATUS_MORE_PROCESSING_REQUIRED";
+    case IrpEvent::WalkDone:
+      return "end of completion";
+    case IrpEvent::Free:
+      return "IoFreeIrp";
+    case IrpEvent::Count:
+      break;
+  }
+  return "?";
+}
+
+IrpTransition apply(IrpRecord& record, IrpEvent event) {
+  const IrpState from = record.state;
+  const IrpState to = kTransitions[static_cast<int>(event)][static_cast<int>(from)];
+  if (to == X) return {false, from};
+  record.state = to;
+  return {true, from};
+}
+
+void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller) {
+  const void* irp_pointer = irp;
+  switch (event) {
+    case IrpEvent::Complete:
+      ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
+                    fmt::format("IoCompleteRequest was called for IRP {} that is {}: the IRP was already "
+                                "completed. Exactly one driver completes an IRP, once.",
+                                irp_pointer, to_string(state)));
+    case IrpEvent::Call:
+      if (state == IrpState::Free) {
+        io_violation(0x03, address_of(irp), 0, 0,
+                     fmt::format("IoCallDriver was given IRP {}, which was already freed.", irp_pointer));
+      }
+      ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
+                    fmt::format("IoCallDriver was given IRP {} after it was completed ({}); a completed IRP "
+                                "belongs to the I/O manager.",
+                                irp_pointer, to_string(state)));
+    case IrpEvent::Free:
+      if (state == IrpState::Free) {
+        io_violation(0x01, address_of(irp), 0, 0,
+                     fmt::format("IoFreeIrp was called for IRP {}, which was already freed.", irp_pointer));
+      }
+      io_violation(0x20A, address_of(caller), address_of(irp), 0,
+                   fmt::format("IoFreeIrp was called for IRP {} while it is {}: drivers are still using it.",
+                               irp_pointer, to_string(state)));
+    case IrpEvent::Initialize:
+    case IrpEvent::Reuse:
+      io_violation(0x310, address_of(caller), address_of(irp), 0,
+                   fmt::format("{} was called for IRP {} while it is {}.", to_string(event), irp_pointer,
+                               to_string(state)));
+    default:
+      break;
+  }
+  WDMLAB_CHECK(false, "IRP {} cannot take event '{}' in state '{}'", irp_pointer, to_string(event), to_string(state));
+  std::abort();
+}
+
+// --- the zone ---------------------------------------------------------------------------------------
+
+IrpZone::IrpZone() {
+  for (std::size_t i = 0; i < kClasses.size(); ++i) {
+    SizeClass& size_class = classes_[i];
+    size_class.stack_size = kClasses[i].first;
+    size_class.slot_bytes = slot_bytes(size_class.stack_size);
+    const std::size_t bytes = size_class.slot_bytes * kClasses[i].second;
+    void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    WDMLAB_CHECK(region != MAP_FAILED, "cannot reserve {} bytes for IRPs: {}", bytes, std::strerror(errno));
+    size_class.base = reinterpret_cast<std::uintptr_t>(region);
+    size_class.limit = size_class.base + bytes;
+    size_class.next = size_class.base;
+  }
+}
+
+IrpZone::~IrpZone() {
+  for (SizeClass& size_class : classes_) {
+    ::munmap(reinterpret_cast<void*>(size_class.base), size_class.limit - size_class.base);
+  }
+}
+
+IRP* IrpZone::take(int stack_size) {
+  WDMLAB_CHECK(stack_size >= 0 && stack_size <= kMaxStackSize, "IRP stack size {} out of range", stack_size);
+  std::uint8_t index = 0;
+  while (classes_[index].stack_size < stack_size) ++index;
+  SizeClass& size_class = classes_[index];
+  IRP* irp;
+  if (!size_class.free.empty()) {
+    irp = size_class.free.back();
+    size_class.free.pop_back();
+  } else {
+    if (size_class.next + size_class.slot_bytes > size_class.limit) return nullptr;
+    auto* record = reinterpret_cast<IrpRecord*>(size_class.next);
+    size_class.next += size_class.slot_bytes;
+    new (record) IrpRecord{};
+    record->in_zone = true;
+    record->size_class = index;
+    irp = reinterpret_cast<IRP*>(record + 1);
+  }
+  ++live_;
+  return irp;
+}
+
+void IrpZone::give_back(IRP* irp) {
+  IrpRecord* record = record_of(irp);
+  WDMLAB_CHECK(record != nullptr && record->state == IrpState::Free, "returning IRP {} that is not a free zone slot",
+               static_cast<void*>(irp));
+  // A stale pointer to a freed IRP must not pass for an IRP.
+  irp->Type = 0;
+  irp->Size = 0;
+  classes_[record->size_class].free.push_back(irp);
+  --live_;
+}
+
+IrpRecord* IrpZone::record_of(const IRP* irp) const {
+  const auto address = reinterpret_cast<std::uintptr_t>(irp);
+  for (const SizeClass& size_class : classes_) {
+    if (address < size_class.base || address >= size_class.next) continue;
+    if ((address - size_class.base) % size_class.slot_bytes != sizeof(IrpRecord)) return nullptr;
+    return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
+  }
+  return nullptr;
+}
+
+void lay_out_irp(IRP* irp, USHORT packet_size, CCHAR stack_size) {
+  std::memset(irp, 0, packet_size);
+  irp->Type = IO_TYPE_IRP;
+  irp->Size = packet_size;
+  irp->StackCount = stack_size;
+  irp->CurrentLocation = static_cast<CHAR>(stack_size + 1);
+  irp->ApcEnvironment = 0;  // OriginalApcEnvironment
+  InitializeListHead(&irp->ThreadListEntry);
+  irp->Tail.Overlay.CurrentStackLocation = reinterpret_cast<PIO_STACK_LOCATION>(irp + 1) + stack_size;
+}
+
+IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::DriverIdentity* allocator) {
+  if (stack_size < 0) return nullptr;
+  IRP* irp = irps_.zone().take(stack_size);
+  if (irp == nullptr) return nullptr;
+  IrpRecord& record = *irps_.zone().record_of(irp);
+  record.allocator = allocator;
+  record.serial = irps_.next_serial();
+  record.quota = charge_quota;
+  record.system_buffer_length = 0;
+  (void)apply(record, IrpEvent::Allocate);
+  lay_out_irp(irp, IoSizeOfIrp(stack_size), stack_size);
+  irp->AllocationFlags =
+      static_cast<UCHAR>(kIrpAllocatedFixedSize | kIrpLookasideAllocation | (charge_quota ? kIrpQuotaCharged : 0));
+  return irp;
+}
+
+void IoManager::free_irp(IRP* irp, const void* caller) {
+  ke::require_irql_at_most(DISPATCH_LEVEL, "IoFreeIrp", caller, irp);
+  if (irp == nullptr || irp->Type != IO_TYPE_IRP) {
+    io_violation(0x01, address_of(irp), 0, 0,
+                 fmt::format("IoFreeIrp was given {}, which is not an IRP (its Type is not IO_TYPE_IRP; freed "
+                             "already?).",
+                             static_cast<const void*>(irp)));
+  }
+  if (irp->ThreadListEntry.Flink != nullptr && !IsListEmpty(&irp->ThreadListEntry)) {
+    io_violation(0x02, address_of(irp), 0, 0,
+                 fmt::format("IoFreeIrp was called for IRP {}, which is still queued to the thread that issued "
+                             "it; the I/O manager frees such IRPs when they complete.",
+                             static_cast<const void*>(irp)));
+  }
+  IrpRecord* record = irps_.find(irp);
+  if (record == nullptr) {
+    // An IRP a driver laid out by hand: IoFreeIrp returns it to pool, as Windows does with an IRP
+    // that has no allocation flags.
+    ExFreePool(irp);
+    return;
+  }
+  if (!apply(*record, IrpEvent::Free).allowed) report_bad_transition(irp, IrpEvent::Free, record->state, caller);
+  if (record->in_zone) {
+    irps_.zone().give_back(irp);
+    return;
+  }
+  irps_.forget_foreign(irp);
+  ExFreePool(irp);
+}
+
+}  // namespace wdmlab::io
+
+using namespace wdmlab::io;
+
+namespace {
+
+IrpTracker& tracker() { return IoManager::require().irps(); }
+
+}  // namespace
+
+extern "C" {
+
+PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota) {
+  wdmlab::sched::scheduling_point();
+  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoAllocateIrp", __builtin_return_address(0));
+  return IoManager::require().allocate_irp(StackSize, ChargeQuota != FALSE, wdmlab::sched::calling_driver());
+}
+
+VOID NTAPI IoFreeIrp(PIRP Irp) {
+  wdmlab::sched::scheduling_point();
+  IoManager::require().free_irp(Irp, __builtin_return_address(0));
+}
+
+VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize) {
+  wdmlab::sched::scheduling_point();
+  const void* caller = __builtin_return_address(0);
+  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoInitializeIrp", caller, Irp);
+  if (StackSize < 0 || PacketSize < IoSizeOfIrp(StackSize)) {
+    io_violation(0x200, address_of(caller), address_of(Irp), PacketSize,
+                 fmt::format("IoInitializeIrp: a packet of {} bytes cannot hold an IRP with {} stack "
+                                      "locations (IoSizeOfIrp({}) = {}).",
+                                      PacketSize, StackSize, StackSize, StackSize < 0 ? 0 : IoSizeOfIrp(StackSize)));
+  }
+  IrpTracker& irps = tracker();
+  IrpRecord* record = irps.find(Irp);
+  if (record == nullptr) {
+    record = &irps.foreign(Irp);
+    record->allocator = wdmlab::sched::calling_driver();
+  }
+  if (!apply(*record, IrpEvent::Initialize).allowed) report_bad_transition(Irp, IrpEvent::Initialize, record->state, caller);
+  record->serial = irps.next_serial();
+  lay_out_irp(Irp, PacketSize, StackSize);
+}
+
+VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus) {
+  wdmlab::sched::scheduling_point();
+  const void* caller = __builtin_return_address(0);
+  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoReuseIrp", caller, Irp);
+  IrpRecord* record = tracker().find(Irp);
+  if (record == nullptr || Irp->Type != IO_TYPE_IRP) {
+    io_violation(0x200, address_of(caller), address_of(Irp), 0,
+                 fmt::format("IoReuseIrp was given {}, which is not an IRP.", static_cast<void*>(Irp)));
+  }
+  if (!apply(*record, IrpEvent::Reuse).allowed) report_bad_transition(Irp, IrpEvent::Reuse, record->state, caller);
+  const UCHAR allocation_flags = Irp->AllocationFlags;
+  const CCHAR stack_size = Irp->StackCount;
+  const USHORT size = Irp->Size;
+  lay_out_irp(Irp, size, stack_size);
+  Irp->AllocationFlags = allocation_flags;
+  Irp->IoStatus.Status = Iostatus;
+}
+
+}  // extern "C"

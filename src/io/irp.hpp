@@ -1,0 +1,144 @@
+// io/irp.hpp - IRP memory and the IRP life cycle.
+//
+// IoAllocateIrp takes IRPs from an IrpZone: three size classes (up to 4, 12 and 127 stack
+// locations), each a reserved range of fixed-size slots with an IrpRecord in front of the IRP.
+// Because the zone is one address range per class, "is this an IRP the I/O manager allocated?"
+// is a range check, never a guess, and the record is found in O(1). IRPs a driver lays out in its
+// own memory (IoInitializeIrp) get a record in a side table instead.
+//
+// Each record holds the IRP's state; every routine that moves an IRP (IoCallDriver,
+// IoCompleteRequest, the end of the completion walk, the final stage, IoFreeIrp, IoReuseIrp,
+// IoInitializeIrp) applies one event to it through a single transition table (kTransitions in
+// irp.cpp). An event the table does not allow is a driver bug, reported with the bug check the
+// table names for that (event, state) pair.
+//
+// Freed slots are reused last-in first-out. A freed IRP keeps no valid Type, so a stale pointer
+// passed back to the I/O manager is recognised (0xC9 / 0x03 or 0x44).
+#pragma once
+
+#include <wdm.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace wdmlab::base {
+struct DriverIdentity;
+}
+
+namespace wdmlab::io {
+
+enum class IrpState : std::uint8_t {
+  Free,        // not allocated (a zone slot on its free list)
+  Allocated,   // owned by whoever allocated or initialized it; in no driver's hands
+  Dispatched,  // sent with IoCallDriver: the drivers of the stack own it
+  Completing,  // IoCompleteRequest is walking its stack locations upward
+  Reclaimed,   // a completion routine returned STATUS_MORE_PROCESSING_REQUIRED: its driver owns it again
+  Finishing,   // every stack location is done; the I/O manager's final stage is pending
+  Count,
+};
+
+enum class IrpEvent : std::uint8_t {
+  Allocate,    // IoAllocateIrp, IoBuild*Request, or the I/O manager's own requests
+  Initialize,  // IoInitializeIrp
+  Reuse,       // IoReuseIrp
+  Call,        // IoCallDriver
+  Complete,    // IoCompleteRequest
+  Reclaim,     // a completion routine returned STATUS_MORE_PROCESSING_REQUIRED
+  WalkDone,    // the completion walk passed the top stack location
+  Free,        // IoFreeIrp, or the final stage freeing the IRP
+  Count,
+};
+
+const char* to_string(IrpState state);
+const char* to_string(IrpEvent event);
+
+struct IrpRecord {
+  static constexpr std::uint32_t kMagic = 0x50524949;  // "IIRP"
+  std::uint32_t magic = kMagic;
+  IrpState state = IrpState::Free;
+  std::uint8_t size_class = 0;
+  bool in_zone = false;
+  bool quota = false;
+  const base::DriverIdentity* allocator = nullptr;  // the driver that allocated it; null: the I/O manager
+  std::uint64_t serial = 0;
+  std::uint32_t system_buffer_length = 0;  // bytes of AssociatedIrp.SystemBuffer the I/O manager allocated
+  std::uint32_t reserved = 0;
+};
+static_assert(sizeof(IrpRecord) % 16 == 0, "an IRP after its record must stay 16-byte aligned");
+
+// What applying an event found.
+struct IrpTransition {
+  bool allowed = false;
+  IrpState from = IrpState::Free;
+};
+
+// Applies `event` to the IRP's record: on success moves it to the new state. On a disallowed
+// event the record is unchanged and `allowed` is false; the caller reports it with
+// report_bad_transition().
+IrpTransition apply(IrpRecord& record, IrpEvent event);
+
+// The bug check for an event the table does not allow; never returns.
+[[noreturn]] void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller);
+
+class IrpZone {
+ public:
+  static constexpr int kMaxStackSize = 127;
+
+  IrpZone();
+  ~IrpZone();
+  IrpZone(const IrpZone&) = delete;
+  IrpZone& operator=(const IrpZone&) = delete;
+
+  // A slot for an IRP with `stack_size` locations (0..kMaxStackSize), its record reset to state
+  // Free; null when the class is exhausted. The IRP memory is not initialized.
+  IRP* take(int stack_size);
+  // Returns a slot (its record must be in state Free).
+  void give_back(IRP* irp);
+  // The record in front of `irp` if `irp` is a slot of this zone, else null.
+  IrpRecord* record_of(const IRP* irp) const;
+
+  std::uint64_t live() const { return live_; }
+
+ private:
+  struct SizeClass {
+    int stack_size = 0;
+    std::size_t slot_bytes = 0;
+    std::uintptr_t base = 0;
+    std::uintptr_t limit = 0;
+    std::uintptr_t next = 0;     // first never-used slot
+    std::vector<IRP*> free;      // returned slots, reused last in first out
+  };
+  SizeClass classes_[3];
+  std::uint64_t live_ = 0;
+};
+
+// IRP bookkeeping of one lab: the zone, records of IRPs in driver memory, and serial numbers.
+class IrpTracker {
+ public:
+  IrpZone& zone() { return zone_; }
+  // The record of a zone IRP or of one a driver initialized; null for anything else.
+  IrpRecord* find(const IRP* irp) {
+    if (IrpRecord* record = zone_.record_of(irp)) return record;
+    if (foreign_.empty()) return nullptr;
+    auto found = foreign_.find(irp);
+    return found != foreign_.end() ? &found->second : nullptr;
+  }
+  // The record for an IRP in driver memory, created on first use.
+  IrpRecord& foreign(const IRP* irp) { return foreign_[irp]; }
+  void forget_foreign(const IRP* irp) { foreign_.erase(irp); }
+  std::uint64_t next_serial() { return ++serial_; }
+
+ private:
+  IrpZone zone_;
+  std::unordered_map<const IRP*, IrpRecord> foreign_;
+  std::uint64_t serial_ = 0;
+};
+
+// Lays out an IRP with `stack_size` locations in `irp` (IoInitializeIrp's work): zeroed, Type,
+// Size, StackCount, CurrentLocation = StackCount + 1, the current stack location just past the
+// last one, an empty thread list entry.
+void lay_out_irp(IRP* irp, USHORT packet_size, CCHAR stack_size);
+
+}  // namespace wdmlab::io

@@ -1,0 +1,131 @@
+// StartIo: IoStartPacket, IoStartNextPacket(ByKey) and IoSetStartIoAttributes.
+//
+// A device's requests go through its DeviceQueue: IoStartPacket hands the IRP to the driver's
+// StartIo routine at once if the device is idle (making it CurrentIrp), else queues it (by key if
+// one is given). IoStartNextPacket, called when the current request is done, starts the next
+// queued IRP or marks the device idle. With a cancel routine the IRP is cancelable while it waits
+// in the queue. StartIo runs at DISPATCH_LEVEL. With deferred StartIo (IoSetStartIoAttributes), an
+// IoStartNextPacket made from inside StartIo is carried out after StartIo returns instead of
+// recursing.
+#include "io/completion.hpp"
+#include "io/device.hpp"
+#include "io/driver.hpp"
+#include "ke/bugcheck.hpp"
+#include "sched/scheduler.hpp"
+
+using namespace wdmlab::io;
+
+namespace {
+
+void run_start_io(PDEVICE_OBJECT device, PIRP irp);
+
+// Starts the next request, or marks the device idle (the caller runs at DISPATCH_LEVEL).
+void start_next(PDEVICE_OBJECT device, BOOLEAN cancelable, bool by_key, ULONG key) {
+  DeviceNode& node = node_of(device);
+  KIRQL cancel_irql = DISPATCH_LEVEL;
+  if (cancelable) IoAcquireCancelSpinLock(&cancel_irql);
+  device->CurrentIrp = nullptr;
+  PKDEVICE_QUEUE_ENTRY entry =
+      by_key ? KeRemoveByKeyDeviceQueue(&device->DeviceQueue, key) : KeRemoveDeviceQueue(&device->DeviceQueue);
+  if (entry == nullptr) {
+    if (cancelable) IoReleaseCancelSpinLock(cancel_irql);
+    return;
+  }
+  PIRP irp = CONTAINING_RECORD(entry, IRP, Tail.Overlay.DeviceQueueEntry);
+  device->CurrentIrp = irp;
+  if (cancelable) {
+    if ((node.start_io_flags & kDoeSioNoCancel) != 0) irp->CancelRoutine = nullptr;
+    IoReleaseCancelSpinLock(cancel_irql);
+  }
+  run_start_io(device, irp);
+}
+
+// Calls the driver's StartIo; with deferred StartIo, then carries out the IoStartNextPacket calls
+// StartIo made.
+void run_start_io(PDEVICE_OBJECT device, PIRP irp) {
+  DeviceNode& node = node_of(device);
+  ++node.start_io_count;
+  {
+    DriverScope scope(driver_of(device));
+    device->DriverObject->DriverStartIo(device, irp);
+  }
+  --node.start_io_count;
+  if (node.start_io_count == 0 && node.start_io_pending) {
+    node.start_io_pending = FALSE;
+    start_next(device, node.start_io_cancelable, false, 0);
+  }
+}
+
+bool defer_start_next(PDEVICE_OBJECT device, BOOLEAN cancelable) {
+  DeviceNode& node = node_of(device);
+  if ((node.start_io_flags & kDoeSioDeferred) == 0 || node.start_io_count == 0) return false;
+  node.start_io_pending = TRUE;
+  node.start_io_cancelable = cancelable;
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+VOID NTAPI IoStartPacket(PDEVICE_OBJECT DeviceObject, PIRP Irp, PULONG Key, PDRIVER_CANCEL CancelFunction) {
+  wdmlab::sched::scheduling_point();
+  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoStartPacket", __builtin_return_address(0), Irp);
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  KIRQL cancel_irql = DISPATCH_LEVEL;
+  if (CancelFunction != nullptr) {
+    IoAcquireCancelSpinLock(&cancel_irql);
+    Irp->CancelRoutine = CancelFunction;
+  }
+  PKDEVICE_QUEUE_ENTRY entry = &Irp->Tail.Overlay.DeviceQueueEntry;
+  const BOOLEAN queued = Key != nullptr ? KeInsertByKeyDeviceQueue(&DeviceObject->DeviceQueue, entry, *Key)
+                                        : KeInsertDeviceQueue(&DeviceObject->DeviceQueue, entry);
+  if (!queued) {
+    DeviceObject->CurrentIrp = Irp;
+    if (CancelFunction != nullptr) {
+      if ((node_of(DeviceObject).start_io_flags & kDoeSioNoCancel) != 0) Irp->CancelRoutine = nullptr;
+      IoReleaseCancelSpinLock(cancel_irql);
+    }
+    run_start_io(DeviceObject, Irp);
+  } else if (CancelFunction != nullptr) {
+    if (Irp->Cancel) {
+      // Cancelled before it was queued: its cancel routine runs now and releases the lock.
+      Irp->CancelIrql = cancel_irql;
+      Irp->CancelRoutine = nullptr;
+      call_cancel_routine(CancelFunction, DeviceObject, Irp);
+    } else {
+      IoReleaseCancelSpinLock(cancel_irql);
+    }
+  }
+  KeLowerIrql(old_irql);
+}
+
+VOID NTAPI IoStartNextPacket(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable) {
+  wdmlab::sched::scheduling_point();
+  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoStartNextPacket", __builtin_return_address(0), DeviceObject);
+  if (defer_start_next(DeviceObject, Cancelable)) return;
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  start_next(DeviceObject, Cancelable, false, 0);
+  KeLowerIrql(old_irql);
+}
+
+VOID NTAPI IoStartNextPacketByKey(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable, ULONG Key) {
+  wdmlab::sched::scheduling_point();
+  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoStartNextPacketByKey", __builtin_return_address(0),
+                                   DeviceObject);
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  start_next(DeviceObject, Cancelable, true, Key);
+  KeLowerIrql(old_irql);
+}
+
+VOID NTAPI IoSetStartIoAttributes(PDEVICE_OBJECT DeviceObject, BOOLEAN DeferredStartIo, BOOLEAN NonCancelable) {
+  wdmlab::sched::scheduling_point();
+  DeviceNode& node = node_of(DeviceObject);
+  if (DeferredStartIo) node.start_io_flags |= kDoeSioDeferred;
+  if (NonCancelable) node.start_io_flags |= kDoeSioNoCancel;
+}
+
+}  // extern "C"
