@@ -15,6 +15,7 @@
 #include "ps/process.hpp"
 #include "rtl/debug_print.hpp"
 #include "sched/scheduler.hpp"
+#include "user/user_process.hpp"
 
 namespace wdmlab {
 
@@ -72,6 +73,7 @@ struct Lab::Impl {
   mm::MemoryManager memory;
   io::IoManager io;
   std::deque<LoadedDriver> drivers;
+  std::vector<std::unique_ptr<UserProcess>> user_processes;
 
   explicit Impl(LabOptions& options)
       : scheduler(
@@ -186,6 +188,11 @@ void Lab::unload_driver(LoadedDriver& driver) {
     impl_->scheduler.run_until_idle();
   }
   driver.object = nullptr;
+}
+
+UserProcess& Lab::create_process(std::string image_name) {
+  if (impl_->scheduler.stopped()) throw UsageError("the lab stopped on a fatal finding; create a new lab");
+  return *impl_->user_processes.emplace_back(user::create_process(std::move(image_name)));
 }
 
 void Lab::spawn(std::string name, std::function<void()> body) {
