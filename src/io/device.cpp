@@ -140,7 +140,7 @@ NTSTATUS NTAPI IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtension
 VOID NTAPI IoDeleteDevice(PDEVICE_OBJECT DeviceObject) {
   wdmlab::sched::scheduling_point();
   const void* caller = __builtin_return_address(0);
-  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "IoDeleteDevice", caller, DeviceObject, "IrqlIoPassive1");
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoDeleteDevice", caller, DeviceObject, "IrqlIoApcLte");
   require_device(DeviceObject, "IoDeleteDevice", caller);
   DeviceNode& node = node_of(DeviceObject);
   if ((node.extension_flags & kDoeDeletePending) != 0) {

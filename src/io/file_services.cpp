@@ -428,7 +428,7 @@ NTSTATUS NTAPI IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK 
                                         PFILE_OBJECT* FileObject, PDEVICE_OBJECT* DeviceObject) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "IoGetDeviceObjectPointer", __builtin_return_address(0), nullptr,
-                                   "IrqlIoPassive1");
+                                   "IrqlIoPassive5");
   wdmlab::ob::KernelModeCall kernel_mode;
   OBJECT_ATTRIBUTES attributes;
   InitializeObjectAttributes(&attributes, ObjectName, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, nullptr, nullptr);
