@@ -60,10 +60,12 @@ PDEVICE_OBJECT top_of_stack(PDEVICE_OBJECT device) {
 
 void release_open(PDEVICE_OBJECT device) {
   --device->ReferenceCount;
-  if (device->ReferenceCount == 0 && (node_of(device).extension_flags & kDoeDeletePending) != 0 &&
-      device->AttachedDevice == nullptr) {
+  if (device->ReferenceCount != 0) return;
+  PDRIVER_OBJECT driver = device->DriverObject;
+  if ((node_of(device).extension_flags & kDoeDeletePending) != 0 && device->AttachedDevice == nullptr) {
     finish_delete(device);
   }
+  check_pending_unload(driver);
 }
 
 }  // namespace wdmlab::io

@@ -132,6 +132,7 @@ struct Lab::Impl {
                                    name, fatal != nullptr ? fatal->summary() : "no finding"));
     }
     if (NT_SUCCESS(*status)) {
+      io::driver_initialized(record);
       driver.object = object;
     } else {
       note(name, fmt::format("DriverEntry of '{}' failed with 0x{:08X} {}; the driver is not loaded", name,
@@ -178,15 +179,14 @@ LoadedDriver& Lab::load_driver(const std::filesystem::path& image, std::string n
 
 void Lab::unload_driver(LoadedDriver& driver) {
   if (!driver.loaded()) throw UsageError(fmt::format("the driver '{}' is not loaded", driver.name));
-  PDRIVER_OBJECT object = driver.object;
-  io::DriverRecord* record = impl_->io.find(object);
-  if (object->DriverUnload != nullptr) {
-    object->Flags |= DRVO_UNLOAD_INVOKED;
-    impl_->processes.create_system_thread(
-        fmt::format("DriverUnload({})", driver.name), [object] { object->DriverUnload(object); },
-        record != nullptr ? &record->identity : nullptr, true);
-    impl_->scheduler.run_until_idle();
+  io::DriverRecord* record = impl_->io.find(driver.object);
+  if (record == nullptr) throw UsageError(fmt::format("the driver '{}' is not known to the I/O manager", driver.name));
+  if (!io::unload_driver(*record)) {
+    impl_->note(driver.name, fmt::format("the unload of '{}' is pending: file objects are still open on its devices; "
+                                         "DriverUnload runs when the last one is closed",
+                                         driver.name));
   }
+  impl_->scheduler.run_until_idle();
   driver.object = nullptr;
 }
 

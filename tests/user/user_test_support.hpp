@@ -13,10 +13,11 @@ namespace wdmlab::test {
 struct AppLab {
   Lab lab;
   UserProcess& app;
+  LoadedDriver* driver = nullptr;
   explicit AppLab(LabOptions options = {.processors = 2, .seed = 11})
       : lab(std::move(options)), app(lab.create_process("app.exe")) {
-    const LoadedDriver& driver = lab.load_driver(io_test_DriverEntry, "io_test");
-    EXPECT_TRUE(driver.loaded());
+    driver = &lab.load_driver(io_test_DriverEntry, "io_test");
+    EXPECT_TRUE(driver->loaded());
   }
   // Runs `body` as the application's main thread until the lab is idle.
   RunStatus run(std::function<void()> body) {
