@@ -187,7 +187,9 @@ NTSTATUS read_or_write(bool write, HANDLE file_handle, HANDLE event, PIO_APC_ROU
   Transfer transfer;
   NTSTATUS status = begin(transfer, file_handle, write ? FILE_WRITE_DATA : FILE_READ_DATA, event, io_status_block);
   if (!NT_SUCCESS(status)) return status;
-  PDEVICE_OBJECT device = transfer.file->DeviceObject;
+  // The top of the stack decides how buffers are passed (that is why filters copy DO_BUFFERED_IO
+  // and DO_DIRECT_IO from the device below them).
+  PDEVICE_OBJECT device = top_of_stack(transfer.file->DeviceObject);
   if (transfer.mode == UserMode && length != 0) {
     const ULONG alignment = (transfer.file->Flags & FO_NO_INTERMEDIATE_BUFFERING) != 0
                                 ? device->AlignmentRequirement + 1

@@ -3,6 +3,7 @@
 #include "user/user_test_support.hpp"
 
 extern "C" DRIVER_INITIALIZE keeps_initializing_DriverEntry;
+extern "C" DRIVER_INITIALIZE flagless_filter_DriverEntry;
 
 namespace wdmlab::test {
 namespace {
@@ -60,6 +61,24 @@ TEST(UnloadDriver, RunsDriverUnloadAtOnceWhenNothingIsOpen) {
   EXPECT_TRUE(lines_with(t.lab.log(), "the unload of").empty());
   EXPECT_EQ(t.driver_lines(), (std::vector<std::string>{"io_test: unload"}));
   EXPECT_FALSE(t.driver->loaded());
+}
+
+TEST(DeviceStack, TheTopDeviceDecidesHowReadBuffersArePassed) {
+  AppLab t;
+  ASSERT_TRUE(t.lab.load_driver(flagless_filter_DriverEntry, "flagless_filter").loaded());
+  auto* buffer = t.app.alloc(8);
+  BOOL read = FALSE;
+  t.run([&] {
+    HANDLE device = open_io_test_device(GENERIC_READ);
+    DWORD bytes = 0;
+    read = ReadFile(device, buffer, 4, &bytes, nullptr);
+    CloseHandle(device);
+  });
+  EXPECT_TRUE(read);
+  // io_test's device is DO_BUFFERED_IO, but the filter on top has neither flag: neither I/O.
+  EXPECT_EQ(lines_with(t.lab.log(), "flagless:"),
+            (std::vector<std::string>{"flagless: read system buffer 0, mdl 0, user buffer 1"}));
+  EXPECT_TRUE(t.lab.findings().empty());
 }
 
 }  // namespace
