@@ -124,6 +124,25 @@ TEST(IoMarkIrpPending, APendingReturnFromADpcReachesEveryRoutineAbove) {
   EXPECT_EQ(result.IoStatus.Status, STATUS_DEVICE_BUSY);
 }
 
+TEST(IoMarkIrpPending, TheIoManagerCarriesAPendingReturnPastALocationWhoseRoutineIsNotCalled) {
+  StackLab t;
+  IoStackLevels[0].Action = IoStackPendDpc;
+  // Level 1 has its own location and a routine for errors only: on success it is not called, so
+  // the I/O manager marks level 2's location pending in its stead.
+  IoStackLevels[1] = {IoStackCopy, STATUS_SUCCESS, 0, FALSE, FALSE, TRUE, FALSE, STATUS_CONTINUE_COMPLETION};
+  IoStackLevels[2].Action = IoStackCopy;
+  const IOSTACK_RESULT result = t.send_to_top();
+  const Lines tail{
+      "io_stack: L0 completes status=00000000 irql=2",
+      "io_stack: L2 routine status=00000000 pending=1 cancel=0",
+      "io_stack: sender routine status=00000000 pending=1",
+  };
+  EXPECT_EQ(last(t.lines(), tail), tail);
+  EXPECT_EQ(t.lines()[2], "io_stack: L0 dispatch location=1 code=00222403");
+  EXPECT_EQ(result.CallStatus, STATUS_PENDING);
+  EXPECT_TRUE(result.PendingReturned);
+}
+
 TEST(IoMarkIrpPending, APendingReturnFromAWorkItemReachesTheSenderThroughSkippingFilters) {
   StackLab t;
   IoStackLevels[0].Action = IoStackPendWorkItem;
