@@ -570,7 +570,8 @@ RunStatus Scheduler::run(Mode mode, Time end) {
   mode_ = mode;
   run_end_ = end;
   idle_wait_limit_ = now_ + options_.max_idle_wait;
-  decision_limit_ = decisions_ + options_.max_decisions;
+  // Saturating: max_decisions may be "unlimited" (the largest value) on a lab that already ran.
+  decision_limit_ = options_.max_decisions > ~decisions_ ? ~std::uint64_t{0} : decisions_ + options_.max_decisions;
   in_run_ = true;
   {
     Watchdog watchdog(*this, options_.watchdog_ms);
