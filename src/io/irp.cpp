@@ -39,25 +39,20 @@ constexpr std::array<std::pair<int, std::size_t>, 3> kClasses = {{
     {IrpZone::kMaxStackSize, std::size_t{1} << 12},
 }};
 
-using S = IrpState;
-constexpr auto X = IrpState::Count;  // not allowed
+static_assert(kClasses.size() == 3, "offset_in_slot has one case per size class");
 
-// kTransitions[event][state] = the state after the event, or X.
-//                                   Free          Allocated     Dispatched    Completing    Reclaimed     Finishing
-constexpr S kTransitions[static_cast<int>(IrpEvent::Count)][static_cast<int>(IrpState::Count)] = {
-    /* Allocate   */ {S::Allocated, X, X, X, X, X},
-    /* Initialize */ {S::Allocated, S::Allocated, X, X, S::Allocated, X},
-    /* Reuse      */ {X, S::Allocated, X, S::Allocated, S::Allocated, X},
-    /* Call       */ {X, S::Dispatched, S::Dispatched, S::Dispatched, S::Dispatched, X},
-    /* Complete   */ {X, S::Completing, S::Completing, X, S::Completing, X},
-    // A completion routine returning STATUS_MORE_PROCESSING_REQUIRED may already have freed,
-    // reused or re-sent the IRP; whatever it did stands.
-    /* Reclaim    */ {S::Free, S::Allocated, S::Dispatched, S::Reclaimed, S::Reclaimed, X},
-    /* WalkDone   */ {X, X, X, S::Finishing, X, X},
-    // Freeing inside a completion routine (state Completing) is the documented way to dispose of
-    // an IRP the driver allocated.
-    /* Free       */ {X, S::Free, X, S::Free, S::Free, S::Free},
-};
+// The offset of `offset` within its slot of size class `index`. The slot sizes are constants, so
+// each remainder compiles to multiplications instead of a division.
+std::size_t offset_in_slot(std::size_t index, std::size_t offset) {
+  switch (index) {
+    case 0:
+      return offset % slot_bytes(kClasses[0].first);
+    case 1:
+      return offset % slot_bytes(kClasses[1].first);
+    default:
+      return offset % slot_bytes(kClasses[2].first);
+  }
+}
 
 }  // namespace
 
@@ -103,14 +98,6 @@ const char* to_string(IrpEvent event) {
       break;
   }
   return "?";
-}
-
-IrpTransition apply(IrpRecord& record, IrpEvent event) {
-  const IrpState from = record.state;
-  const IrpState to = kTransitions[static_cast<int>(event)][static_cast<int>(from)];
-  if (to == X) return {false, from};
-  record.state = to;
-  return {true, from};
 }
 
 void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller) {
@@ -194,22 +181,22 @@ IRP* IrpZone::take(int stack_size) {
   return irp;
 }
 
-void IrpZone::give_back(IRP* irp) {
-  IrpRecord* record = record_of(irp);
-  WDMLAB_CHECK(record != nullptr && record->state == IrpState::Free, "returning IRP {} that is not a free zone slot",
-               static_cast<void*>(irp));
+void IrpZone::give_back(IRP* irp, IrpRecord& record) {
+  WDMLAB_CHECK(&record == &slot_record(irp) && record.in_zone && record.state == IrpState::Free,
+               "returning IRP {} that is not a free zone slot", static_cast<void*>(irp));
   // A stale pointer to a freed IRP must not pass for an IRP.
   irp->Type = 0;
   irp->Size = 0;
-  classes_[record->size_class].free.push_back(irp);
+  classes_[record.size_class].free.push_back(irp);
   --live_;
 }
 
 IrpRecord* IrpZone::record_of(const IRP* irp) const {
   const auto address = reinterpret_cast<std::uintptr_t>(irp);
-  for (const SizeClass& size_class : classes_) {
+  for (std::size_t index = 0; index < kClasses.size(); ++index) {
+    const SizeClass& size_class = classes_[index];
     if (address < size_class.base || address >= size_class.next) continue;
-    if ((address - size_class.base) % size_class.slot_bytes != sizeof(IrpRecord)) return nullptr;
+    if (offset_in_slot(index, address - size_class.base) != sizeof(IrpRecord)) return nullptr;
     return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
   }
   return nullptr;
@@ -230,7 +217,7 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
   if (stack_size < 0) return nullptr;
   IRP* irp = irps_.zone().take(stack_size);
   if (irp == nullptr) return nullptr;
-  IrpRecord& record = *irps_.zone().record_of(irp);
+  IrpRecord& record = IrpZone::slot_record(irp);
   record.allocator = allocator;
   record.serial = irps_.next_serial();
   record.quota = charge_quota;
@@ -265,7 +252,7 @@ void IoManager::free_irp(IRP* irp, const void* caller) {
   }
   if (!apply(*record, IrpEvent::Free).allowed) report_bad_transition(irp, IrpEvent::Free, record->state, caller);
   if (record->in_zone) {
-    irps_.zone().give_back(irp);
+    irps_.zone().give_back(irp, *record);
     return;
   }
   irps_.forget_foreign(irp);
