@@ -648,9 +648,13 @@ _Function_class_(IO_COMPLETION_ROUTINE) _IRQL_requires_same_ _IRQL_requires_max_
   IO_COMPLETION_ROUTINE(_In_ struct _DEVICE_OBJECT *DeviceObject, _In_ struct _IRP *Irp, _In_reads_opt_(_Inexpressible_("varies")) PVOID Context);
 typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
 
-/* What a completion routine returns to let completion go on to the next location up (the WDK's
- * name for STATUS_SUCCESS here); STATUS_MORE_PROCESSING_REQUIRED stops it. */
+/* What an IoCompletion routine returns: let completion go on up the stack, or stop it (the routine
+ * keeps ownership of the IRP). */
 #define STATUS_CONTINUE_COMPLETION STATUS_SUCCESS
+typedef enum _IO_COMPLETION_ROUTINE_RESULT {
+  ContinueCompletion = STATUS_CONTINUE_COMPLETION,
+  StopCompletion = STATUS_MORE_PROCESSING_REQUIRED
+} IO_COMPLETION_ROUTINE_RESULT, *PIO_COMPLETION_ROUTINE_RESULT;
 
 typedef enum _IO_ALLOCATION_ACTION {
   KeepObject = 1,

@@ -28,6 +28,7 @@
 #include "wdmlab/finding.hpp"
 #include "wdmlab/log.hpp"
 #include "wdmlab/policy.hpp"
+#include "wdmlab/user.hpp"
 
 namespace wdmlab {
 
@@ -79,6 +80,10 @@ class Lab {
   // Runs DriverUnload (if the driver set one) on a system thread and runs until idle.
   void unload_driver(LoadedDriver& driver);
 
+  // A new simulated user process (its own handle table and user-mode address range) whose threads
+  // run test code that calls the Win32 subset (wdmlab/user.hpp, wdmlab/win32.hpp). The reference
+  // stays valid for the lab's lifetime.
+  UserProcess& create_process(std::string image_name = "app.exe");
   // Runs `body` as a system thread at PASSIVE_LEVEL in the System process. The lab waits for it:
   // run_until_idle lets virtual time pass until it ends, and reports a hang if it never can.
   void spawn(std::string name, std::function<void()> body);

@@ -42,11 +42,14 @@ class UserProcess {
   std::uint32_t id() const;
 
   // Starts a thread of this process running `body` in user mode. The lab waits for it: run_until_idle
-  // lets virtual time pass until it ends, and reports a hang if it never can.
+  // lets virtual time pass until it ends, and reports a hang if it never can. When the last thread
+  // of the process ends, the process exits (exit code 0) and its handles are closed; a process that
+  // has exited cannot run threads (UsageError).
   void run(std::string name, std::function<void()> body);
 
   // `bytes` of zeroed user-mode memory in this process's range, readable and writable, followed by
-  // an inaccessible guard page (so an overrun faults). Usable before or while the process runs.
+  // an inaccessible guard page (so an overrun faults). Usable before or while the process runs; the
+  // test can still read it after the process has exited, until the lab is destroyed.
   void* alloc(std::size_t bytes);
   template <class T>
   T* alloc_array(std::size_t count) {

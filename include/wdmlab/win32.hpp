@@ -30,6 +30,11 @@ typedef const char *LPCSTR;
 
 #define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
 
+/* Errors kernel32 reports itself rather than by mapping a status. */
+#ifndef ERROR_FILE_EXISTS
+#define ERROR_FILE_EXISTS 80u
+#endif
+
 typedef struct _OVERLAPPED {
   ULONG_PTR Internal;      /* the request's NTSTATUS (STATUS_PENDING while it is in progress) */
   ULONG_PTR InternalHigh;  /* bytes transferred */
@@ -42,6 +47,8 @@ typedef struct _OVERLAPPED {
   };
   HANDLE hEvent;
 } OVERLAPPED, *LPOVERLAPPED;
+
+#define HasOverlappedIoCompleted(lpOverlapped) (((DWORD)(lpOverlapped)->Internal) != (DWORD)STATUS_PENDING)
 
 typedef void (*LPOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwErrorCode, DWORD dwNumberOfBytesTransfered,
                                                 LPOVERLAPPED lpOverlapped);
@@ -84,8 +91,12 @@ namespace wdmlab::win32 {
 
 // --- files and devices ---------------------------------------------------------------------------
 
-// Opens `\\.\Name` (the device whose symbolic link is \??\Name), `\\?\...`, or an absolute NT-style
-// path. Without FILE_FLAG_OVERLAPPED the handle is synchronous (FILE_SYNCHRONOUS_IO_NONALERT).
+// Opens `\\.\Name` or `\\?\Name` (the object \??\Name: a device's symbolic link) and
+// `\\?\GLOBALROOT\Device\Name` (a device by its NT name). Any other path is a file-system path on
+// drive C:, which the lab does not have (ERROR_PATH_NOT_FOUND). The access asked for is granted
+// with SYNCHRONIZE and FILE_READ_ATTRIBUTES added, as kernel32 adds them. Without
+// FILE_FLAG_OVERLAPPED the handle is synchronous (FILE_SYNCHRONOUS_IO_NONALERT). Security
+// descriptors in SECURITY_ATTRIBUTES and template files are ignored.
 HANDLE CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwShareMode,
                    LPSECURITY_ATTRIBUTES lpSecurityAttributes, DWORD dwCreationDisposition,
                    DWORD dwFlagsAndAttributes, HANDLE hTemplateFile);

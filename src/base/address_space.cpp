@@ -154,6 +154,25 @@ bool AddressSpace::accessible(std::uintptr_t address, std::size_t length, bool w
   return false;
 }
 
+std::optional<AddressSpace::Access> AddressSpace::access_at(std::uintptr_t address) const {
+  auto it = mappings_.upper_bound(address);
+  if (it == mappings_.begin()) return std::nullopt;
+  --it;
+  if (address >= it->second.end) return std::nullopt;
+  return it->second.access;
+}
+
+std::size_t AddressSpace::mapping_extent(std::uintptr_t address) const {
+  // A mapping starts on a page whose predecessor is unmapped (a guard page or a region's first
+  // page) and runs over adjacent records, which protect() may have split.
+  if (address % kPageSize != 0 || address < kPageSize || !access_at(address) || access_at(address - kPageSize)) {
+    return 0;
+  }
+  std::uintptr_t end = address;
+  for (auto it = mappings_.find(address); it != mappings_.end() && it->first == end; ++it) end = it->second.end;
+  return end - address;
+}
+
 void* AddressSpace::map_system_alias(std::uintptr_t page, std::size_t bytes) {
   WDMLAB_CHECK(page >= base_ && page + bytes <= limit_ && page % kPageSize == 0 && bytes % kPageSize == 0,
                "no system alias for {:#x} + {:#x}", page, bytes);

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 
 namespace wdmlab::base {
 
@@ -75,6 +76,11 @@ class AddressSpace {
   void protect(void* address, std::size_t size, Access access);
   // True if every byte of [address, address + length) is mapped user memory allowing the access.
   bool accessible(std::uintptr_t address, std::size_t length, bool write) const;
+  // The access of the mapped user page containing `address`; nothing if that page is not mapped.
+  std::optional<Access> access_at(std::uintptr_t address) const;
+  // The size of the mapping one map_user or map_in call made at `address` (its pages up to its
+  // guard page, whatever their protection now); 0 if no mapping starts at `address`.
+  std::size_t mapping_extent(std::uintptr_t address) const;
   // True if the reservation lies directly above the first 64 KiB (see the header comment).
   bool placed_low() const { return placed_low_; }
 

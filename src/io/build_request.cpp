@@ -101,7 +101,7 @@ PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT Dev
                                          BOOLEAN InternalDeviceIoControl, PKEVENT Event,
                                          PIO_STATUS_BLOCK IoStatusBlock) {
   wdmlab::sched::scheduling_point();
-  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "IoBuildDeviceIoControlRequest", __builtin_return_address(0),
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildDeviceIoControlRequest", __builtin_return_address(0),
                                    DeviceObject, "IrqlIoPassive1");
   PIRP irp = new_kernel_irp(DeviceObject, InternalDeviceIoControl ? IRP_MJ_INTERNAL_DEVICE_CONTROL
                                                                    : IRP_MJ_DEVICE_CONTROL);
@@ -149,8 +149,8 @@ PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT Dev
 PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObject, PVOID Buffer, ULONG Length,
                                         PLARGE_INTEGER StartingOffset, PKEVENT Event, PIO_STATUS_BLOCK IoStatusBlock) {
   wdmlab::sched::scheduling_point();
-  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "IoBuildSynchronousFsdRequest", __builtin_return_address(0),
-                                   DeviceObject, "IrqlIoPassive1");
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildSynchronousFsdRequest", __builtin_return_address(0),
+                                   DeviceObject);
   PIRP irp = build_fsd_request(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
   if (irp == nullptr) return nullptr;
   irp->UserEvent = Event;
@@ -161,7 +161,7 @@ PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Devi
 PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObject, PVOID Buffer, ULONG Length,
                                          PLARGE_INTEGER StartingOffset, PIO_STATUS_BLOCK IoStatusBlock) {
   wdmlab::sched::scheduling_point();
-  wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoBuildAsynchronousFsdRequest", __builtin_return_address(0),
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildAsynchronousFsdRequest", __builtin_return_address(0),
                                    DeviceObject);
   return build_fsd_request(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
 }

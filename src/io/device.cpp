@@ -54,10 +54,12 @@ PDEVICE_OBJECT top_of_stack(PDEVICE_OBJECT device) {
 
 void release_open(PDEVICE_OBJECT device) {
   --device->ReferenceCount;
-  if (device->ReferenceCount == 0 && (node_of(device).extension_flags & kDoeDeletePending) != 0 &&
-      device->AttachedDevice == nullptr) {
+  if (device->ReferenceCount != 0) return;
+  PDRIVER_OBJECT driver = device->DriverObject;
+  if ((node_of(device).extension_flags & kDoeDeletePending) != 0 && device->AttachedDevice == nullptr) {
     finish_delete(device);
   }
+  check_pending_unload(driver);
 }
 
 }  // namespace wdmlab::io
@@ -134,7 +136,7 @@ NTSTATUS NTAPI IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtension
 VOID NTAPI IoDeleteDevice(PDEVICE_OBJECT DeviceObject) {
   wdmlab::sched::scheduling_point();
   const void* caller = __builtin_return_address(0);
-  wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "IoDeleteDevice", caller, DeviceObject, "IrqlIoPassive1");
+  wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoDeleteDevice", caller, DeviceObject, "IrqlIoApcLte");
   require_device(DeviceObject, "IoDeleteDevice", caller);
   DeviceNode& node = node_of(DeviceObject);
   if ((node.extension_flags & kDoeDeletePending) != 0) {

@@ -32,6 +32,8 @@ struct DriverRecord {
   std::u16string name_buffer;      // \Driver\<name>
   std::u16string registry_buffer;  // \Registry\Machine\System\CurrentControlSet\Services\<name>
   UNICODE_STRING registry_path{};
+  bool unload_requested = false;  // unload() was called
+  bool unload_started = false;    // DriverUnload has been started (or there is none)
 };
 
 class IoManager {
@@ -84,6 +86,19 @@ class IoManager {
   ULONG next_device_number_ = 1;
   KSPIN_LOCK cancel_lock_ = 0;
 };
+
+// DriverEntry returned success: the devices the driver created so far are ready (the I/O manager
+// clears their DO_DEVICE_INITIALIZING, as Windows does after DriverEntry).
+void driver_initialized(DriverRecord& record);
+
+// Unloads a legacy driver as the I/O manager does: every device of the driver becomes
+// unload-pending (new opens fail with STATUS_NO_SUCH_DEVICE) and DriverUnload, if the driver has
+// one, runs on a system thread once no device of the driver has a file object open on it: at once,
+// or when the last such file object is closed. True if DriverUnload was started now.
+bool unload_driver(DriverRecord& record);
+
+// After a device of `driver` lost its last file object (release_open): starts a pending unload that can now run.
+void check_pending_unload(PDRIVER_OBJECT driver);
 
 // The body of a "Driver" object: the DRIVER_OBJECT, its extension, and the lab's record.
 struct DriverObjectBody {

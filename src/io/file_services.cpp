@@ -187,12 +187,15 @@ NTSTATUS read_or_write(bool write, HANDLE file_handle, HANDLE event, PIO_APC_ROU
   Transfer transfer;
   NTSTATUS status = begin(transfer, file_handle, write ? FILE_WRITE_DATA : FILE_READ_DATA, event, io_status_block);
   if (!NT_SUCCESS(status)) return status;
-  PDEVICE_OBJECT device = transfer.file->DeviceObject;
+  // The top of the stack decides how buffers are passed (that is why filters copy DO_BUFFERED_IO
+  // and DO_DIRECT_IO from the device below them).
+  PDEVICE_OBJECT device = top_of_stack(transfer.file->DeviceObject);
   if (transfer.mode == UserMode && length != 0) {
     const ULONG alignment = (transfer.file->Flags & FO_NO_INTERMEDIATE_BUFFERING) != 0
                                 ? device->AlignmentRequirement + 1
                                 : static_cast<ULONG>(sizeof(UCHAR));
-    status = mm::probe(buffer, length, alignment);
+    // NtReadFile probes the buffer for writing (every page touched), NtWriteFile for reading.
+    status = write ? mm::probe(buffer, length, alignment) : mm::probe_for_write(buffer, length, alignment);
     if (!NT_SUCCESS(status)) return transfer.abandon(status);
   }
   LARGE_INTEGER offset{};
@@ -316,7 +319,7 @@ NTSTATUS device_io_control_file(HANDLE file_handle, HANDLE event, PIO_APC_ROUTIN
   if (transfer.mode == UserMode && method != METHOD_NEITHER) {
     if (input_buffer_length != 0) status = mm::probe(input_buffer, input_buffer_length, sizeof(UCHAR));
     if (NT_SUCCESS(status) && output_buffer_length != 0 && method == METHOD_BUFFERED) {
-      status = mm::probe(output_buffer, output_buffer_length, sizeof(UCHAR));
+      status = mm::probe_for_write(output_buffer, output_buffer_length, sizeof(UCHAR));
     }
     if (!NT_SUCCESS(status)) return transfer.abandon(status);
   }
@@ -427,7 +430,7 @@ NTSTATUS NTAPI IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK 
                                         PFILE_OBJECT* FileObject, PDEVICE_OBJECT* DeviceObject) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "IoGetDeviceObjectPointer", __builtin_return_address(0), nullptr,
-                                   "IrqlIoPassive1");
+                                   "IrqlIoPassive5");
   wdmlab::ob::KernelModeCall kernel_mode;
   OBJECT_ATTRIBUTES attributes;
   InitializeObjectAttributes(&attributes, ObjectName, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, nullptr, nullptr);

@@ -15,6 +15,7 @@
 #include "ps/process.hpp"
 #include "rtl/debug_print.hpp"
 #include "sched/scheduler.hpp"
+#include "user/user_process.hpp"
 
 namespace wdmlab {
 
@@ -72,6 +73,7 @@ struct Lab::Impl {
   mm::MemoryManager memory;
   io::IoManager io;
   std::deque<LoadedDriver> drivers;
+  std::vector<std::unique_ptr<UserProcess>> user_processes;
 
   explicit Impl(LabOptions& options)
       : scheduler(
@@ -130,6 +132,7 @@ struct Lab::Impl {
                                    name, fatal != nullptr ? fatal->summary() : "no finding"));
     }
     if (NT_SUCCESS(*status)) {
+      io::driver_initialized(record);
       driver.object = object;
     } else {
       note(name, fmt::format("DriverEntry of '{}' failed with 0x{:08X} {}; the driver is not loaded", name,
@@ -176,16 +179,20 @@ LoadedDriver& Lab::load_driver(const std::filesystem::path& image, std::string n
 
 void Lab::unload_driver(LoadedDriver& driver) {
   if (!driver.loaded()) throw UsageError(fmt::format("the driver '{}' is not loaded", driver.name));
-  PDRIVER_OBJECT object = driver.object;
-  io::DriverRecord* record = impl_->io.find(object);
-  if (object->DriverUnload != nullptr) {
-    object->Flags |= DRVO_UNLOAD_INVOKED;
-    impl_->processes.create_system_thread(
-        fmt::format("DriverUnload({})", driver.name), [object] { object->DriverUnload(object); },
-        record != nullptr ? &record->identity : nullptr, true);
-    impl_->scheduler.run_until_idle();
+  io::DriverRecord* record = impl_->io.find(driver.object);
+  if (record == nullptr) throw UsageError(fmt::format("the driver '{}' is not known to the I/O manager", driver.name));
+  if (!io::unload_driver(*record)) {
+    impl_->note(driver.name, fmt::format("the unload of '{}' is pending: file objects are still open on its devices; "
+                                         "DriverUnload runs when the last one is closed",
+                                         driver.name));
   }
+  impl_->scheduler.run_until_idle();
   driver.object = nullptr;
+}
+
+UserProcess& Lab::create_process(std::string image_name) {
+  if (impl_->scheduler.stopped()) throw UsageError("the lab stopped on a fatal finding; create a new lab");
+  return *impl_->user_processes.emplace_back(user::create_process(std::move(image_name)));
 }
 
 void Lab::spawn(std::string name, std::function<void()> body) {

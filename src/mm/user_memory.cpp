@@ -35,6 +35,12 @@ NTSTATUS probe(const volatile void* address, SIZE_T length, ULONG alignment) {
   return STATUS_SUCCESS;
 }
 
+NTSTATUS probe_for_write(const volatile void* address, SIZE_T length, ULONG alignment) {
+  const NTSTATUS status = probe(address, length, alignment);
+  if (!NT_SUCCESS(status) || length == 0) return status;
+  return space().accessible(address_of(address), length, true) ? STATUS_SUCCESS : STATUS_ACCESS_VIOLATION;
+}
+
 NTSTATUS copy_from_user(void* destination, const volatile void* user_source, std::size_t length) {
   if (length == 0) return STATUS_SUCCESS;
   const base::AddressSpace& s = space();
@@ -73,12 +79,7 @@ VOID NTAPI ProbeForWrite(volatile VOID* Address, SIZE_T Length, ULONG Alignment)
   const void* caller = __builtin_return_address(0);
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "ProbeForWrite", caller, const_cast<const void*>(Address),
                                    "IrqlApcLte");
-  NTSTATUS status = probe(Address, Length, Alignment);
-  // ProbeForWrite also touches each page for writing, so read-only or unmapped pages fail too.
-  if (NT_SUCCESS(status) && Length != 0 &&
-      !MemoryManager::require().space().accessible(reinterpret_cast<std::uintptr_t>(Address), Length, true)) {
-    status = STATUS_ACCESS_VIOLATION;
-  }
+  const NTSTATUS status = probe_for_write(Address, Length, Alignment);
   if (!NT_SUCCESS(status)) wdmlab::rtl::raise_status(status, caller);
 }
 

@@ -20,6 +20,9 @@ bool is_user_address(const volatile void* address);
 // STATUS_ACCESS_VIOLATION (the range is not entirely below MmUserProbeAddress, or wraps). A zero
 // length always succeeds. Like Windows, this does not touch the pages.
 NTSTATUS probe(const volatile void* address, SIZE_T length, ULONG alignment);
+// ProbeForWrite without raising: probe() and, as ProbeForWrite touches each page for writing, also
+// STATUS_ACCESS_VIOLATION when a page is unmapped or read-only.
+NTSTATUS probe_for_write(const volatile void* address, SIZE_T length, ULONG alignment);
 
 // Copies `length` bytes, where the user-mode side may be inaccessible: STATUS_SUCCESS or
 // STATUS_ACCESS_VIOLATION (nothing is copied then). Kernel-mode addresses are trusted.

@@ -55,6 +55,10 @@ struct _ETHREAD {
   // IRPs the thread issued that are not finished (Irp->ThreadListEntry); io initializes it on
   // first use.
   LIST_ENTRY IrpList{};
+  // A user thread's thread environment block: memory in its process's user range that the
+  // user-mode layer owns (the Win32 last error, kernel32's buffers for system-service arguments).
+  // Null until the layer first needs it, and for system threads.
+  PVOID Teb = nullptr;
 };
 
 namespace wdmlab::base {

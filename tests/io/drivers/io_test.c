@@ -89,6 +89,7 @@ static NTSTATUS IoTestDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
 
 static DRIVER_UNLOAD IoTestUnload;
 static VOID IoTestUnload(PDRIVER_OBJECT DriverObject) {
+  DbgPrint("io_test: unload\n");
   IoDeleteSymbolicLink(&LinkName);
   IoDeleteDevice(DriverObject->DeviceObject);
 }
