@@ -20,39 +20,15 @@ namespace wdmlab::io {
 
 namespace {
 
-constexpr std::size_t kStackLocation = sizeof(IO_STACK_LOCATION);
-
 // IRP AllocationFlags.
 constexpr UCHAR kIrpQuotaCharged = 0x01;
 constexpr UCHAR kIrpAllocatedFixedSize = 0x04;
 constexpr UCHAR kIrpLookasideAllocation = 0x08;
 
-constexpr std::size_t slot_bytes(int stack_size) {
-  return sizeof(IrpRecord) + sizeof(IRP) + static_cast<std::size_t>(stack_size) * kStackLocation;
-}
-
-// Reserved (not committed) bytes per size class: room for 2^17 small, 2^15 medium and 2^12 large
+// Slots reserved (not committed) per size class: room for 2^17 small, 2^15 medium and 2^12 large
 // IRPs alive at once.
-constexpr std::array<std::pair<int, std::size_t>, 3> kClasses = {{
-    {4, std::size_t{1} << 17},
-    {12, std::size_t{1} << 15},
-    {IrpZone::kMaxStackSize, std::size_t{1} << 12},
-}};
-
-static_assert(kClasses.size() == 3, "offset_in_slot has one case per size class");
-
-// The offset of `offset` within its slot of size class `index`. The slot sizes are constants, so
-// each remainder compiles to multiplications instead of a division.
-std::size_t offset_in_slot(std::size_t index, std::size_t offset) {
-  switch (index) {
-    case 0:
-      return offset % slot_bytes(kClasses[0].first);
-    case 1:
-      return offset % slot_bytes(kClasses[1].first);
-    default:
-      return offset % slot_bytes(kClasses[2].first);
-  }
-}
+constexpr std::array<std::size_t, IrpZone::kClasses> kSlotsPerClass = {std::size_t{1} << 17, std::size_t{1} << 15,
+                                                                       std::size_t{1} << 12};
 
 }  // namespace
 
@@ -140,11 +116,11 @@ void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const
 // --- the zone ---------------------------------------------------------------------------------------
 
 IrpZone::IrpZone() {
-  for (std::size_t i = 0; i < kClasses.size(); ++i) {
+  for (std::size_t i = 0; i < kClasses; ++i) {
     SizeClass& size_class = classes_[i];
-    size_class.stack_size = kClasses[i].first;
+    size_class.stack_size = kClassStackSize[i];
     size_class.slot_bytes = slot_bytes(size_class.stack_size);
-    const std::size_t bytes = size_class.slot_bytes * kClasses[i].second;
+    const std::size_t bytes = size_class.slot_bytes * kSlotsPerClass[i];
     void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     WDMLAB_CHECK(region != MAP_FAILED, "cannot reserve {} bytes for IRPs: {}", bytes, std::strerror(errno));
     size_class.base = reinterpret_cast<std::uintptr_t>(region);
@@ -189,17 +165,6 @@ void IrpZone::give_back(IRP* irp, IrpRecord& record) {
   irp->Size = 0;
   classes_[record.size_class].free.push_back(irp);
   --live_;
-}
-
-IrpRecord* IrpZone::record_of(const IRP* irp) const {
-  const auto address = reinterpret_cast<std::uintptr_t>(irp);
-  for (std::size_t index = 0; index < kClasses.size(); ++index) {
-    const SizeClass& size_class = classes_[index];
-    if (address < size_class.base || address >= size_class.next) continue;
-    if (offset_in_slot(index, address - size_class.base) != sizeof(IrpRecord)) return nullptr;
-    return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
-  }
-  return nullptr;
 }
 
 void lay_out_irp(IRP* irp, USHORT packet_size, CCHAR stack_size) {

@@ -113,6 +113,13 @@ inline IrpTransition apply(IrpRecord& record, IrpEvent event) {
 class IrpZone {
  public:
   static constexpr int kMaxStackSize = 127;
+  // The size classes: IRPs with up to this many stack locations.
+  static constexpr std::size_t kClasses = 3;
+  static constexpr int kClassStackSize[kClasses] = {4, 12, kMaxStackSize};
+  // The bytes of a slot: the record, the IRP and its stack locations.
+  static constexpr std::size_t slot_bytes(int stack_size) {
+    return sizeof(IrpRecord) + sizeof(IRP) + static_cast<std::size_t>(stack_size) * sizeof(IO_STACK_LOCATION);
+  }
 
   IrpZone();
   ~IrpZone();
@@ -124,8 +131,18 @@ class IrpZone {
   IRP* take(int stack_size);
   // Returns a slot; `record` is its record (slot_record), in state Free.
   void give_back(IRP* irp, IrpRecord& record);
-  // The record in front of `irp` if `irp` is a slot of this zone, else null.
-  IrpRecord* record_of(const IRP* irp) const;
+  // The record in front of `irp` if `irp` is a slot of this zone, else null. (Inline: every IRP
+  // routine looks its IRP up.)
+  IrpRecord* record_of(const IRP* irp) const {
+    const auto address = reinterpret_cast<std::uintptr_t>(irp);
+    for (std::size_t index = 0; index < kClasses; ++index) {
+      const SizeClass& size_class = classes_[index];
+      if (address < size_class.base || address >= size_class.next) continue;
+      if (offset_in_slot(index, address - size_class.base) != sizeof(IrpRecord)) return nullptr;
+      return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
+    }
+    return nullptr;
+  }
   // The record in front of a slot take() returned, without the range check record_of makes.
   static IrpRecord& slot_record(IRP* irp) { return *(reinterpret_cast<IrpRecord*>(irp) - 1); }
 
@@ -140,7 +157,21 @@ class IrpZone {
     std::uintptr_t next = 0;     // first never-used slot
     std::vector<IRP*> free;      // returned slots, reused last in first out
   };
-  SizeClass classes_[3];
+  // `offset` modulo the slot size of class `index`; the slot sizes are constants, so each
+  // remainder compiles to multiplications instead of a division.
+  static std::size_t offset_in_slot(std::size_t index, std::size_t offset) {
+    static_assert(kClasses == 3, "offset_in_slot has one case per size class");
+    switch (index) {
+      case 0:
+        return offset % slot_bytes(kClassStackSize[0]);
+      case 1:
+        return offset % slot_bytes(kClassStackSize[1]);
+      default:
+        return offset % slot_bytes(kClassStackSize[2]);
+    }
+  }
+
+  SizeClass classes_[kClasses];
   std::uint64_t live_ = 0;
 };
 
