@@ -5,8 +5,7 @@
 // ns/decision is wall time per scheduling decision; ns/op per kernel call pair.
 #include <benchmark/benchmark.h>
 
-#include <limits>
-
+#include "bench_lab.hpp"
 #include "sched/scheduler.hpp"
 #include "wdmlab/lab.hpp"
 
@@ -68,10 +67,7 @@ BENCHMARK_CAPTURE(BM_SchedulingDecision, switch_every_decision, Policy::Alternat
 // The benchmark's own loop runs inside a lab thread, so each iteration is one real DDI call pair.
 template <class Body>
 void run_in_lab(benchmark::State& state, Body body) {
-  wdmlab::Lab lab({.processors = 1,
-                   .policy = wdmlab::make_cooperative_policy(),
-                   .max_decisions = std::numeric_limits<std::uint64_t>::max(),
-                   .watchdog_ms = 0});
+  wdmlab::Lab lab(wdmlab::bench::lab_options());
   lab.spawn("bench", [&] { body(state); });
   lab.run_until_idle();
 }

@@ -25,6 +25,9 @@ function(wdmlab_library name)
   add_library(${target} SHARED ${ARG_SOURCES})
   add_library(wdmlab::${name} ALIAS ${target})
   wdmlab_lab_code(${target})
+  # Nothing interposes the lab's own symbols, so a library's calls to functions of the same
+  # source file may be inlined or bound directly (scheduling points run on every kernel call).
+  target_compile_options(${target} PRIVATE -fno-semantic-interposition)
   target_include_directories(${target} PUBLIC
     ${PROJECT_SOURCE_DIR}/include
     ${PROJECT_SOURCE_DIR}/src)

@@ -45,12 +45,6 @@ void finish_delete(PDEVICE_OBJECT device) {
 
 }  // namespace
 
-bool is_device(const DEVICE_OBJECT* object) {
-  if (object == nullptr || object->Type != IO_TYPE_DEVICE) return false;
-  const ob::ObjectHeader* header = ob::header_of(object);
-  return header != nullptr && header->type == IoManager::require().device_type();
-}
-
 DeviceNode& node_of(PDEVICE_OBJECT device) { return *reinterpret_cast<DeviceNode*>(device->DeviceObjectExtension); }
 
 PDEVICE_OBJECT top_of_stack(PDEVICE_OBJECT device) {

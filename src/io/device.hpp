@@ -20,6 +20,8 @@
 
 #include <cstdint>
 
+#include "io/driver.hpp"
+
 namespace wdmlab::io {
 
 // DOE_* extension flags, as Windows names them.
@@ -45,7 +47,11 @@ struct DeviceNode {
 };
 
 // True if `object` is a device object the I/O manager made (and has not freed).
-bool is_device(const DEVICE_OBJECT* object);
+inline bool is_device(const DEVICE_OBJECT* object) {
+  if (object == nullptr || object->Type != IO_TYPE_DEVICE) return false;
+  const ob::ObjectHeader* header = ob::header_of(object);
+  return header != nullptr && header->type == IoManager::require().device_type();
+}
 DeviceNode& node_of(PDEVICE_OBJECT device);
 
 // The top of `device`'s stack.

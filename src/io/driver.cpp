@@ -21,8 +21,6 @@ namespace wdmlab::io {
 
 namespace {
 
-thread_local IoManager* t_current = nullptr;
-
 constexpr GENERIC_MAPPING kFileMapping = {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
 constexpr GENERIC_MAPPING kDriverMapping = {STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE, STANDARD_RIGHTS_EXECUTE,
                                             STANDARD_RIGHTS_REQUIRED | 0x1};
@@ -35,16 +33,20 @@ void set_string(UNICODE_STRING& target, std::u16string& buffer) {
   target.MaximumLength = static_cast<USHORT>(target.Length + sizeof(WCHAR));
 }
 
-struct DriverObjectBody {
-  DRIVER_OBJECT object;
-  DRIVER_EXTENSION extension;
-  DriverRecord* record;
-};
-
 }  // namespace
 
+namespace detail {
+
+constinit __attribute__((tls_model("initial-exec"))) thread_local IoManager* current_io_manager = nullptr;
+
+void no_io_manager() { throw UsageError("an I/O routine was called with no lab on this thread"); }
+
+}  // namespace detail
+
+using detail::current_io_manager;
+
 IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
-  if (t_current != nullptr) throw UsageError("an I/O manager already exists on this thread");
+  if (current_io_manager != nullptr) throw UsageError("an I/O manager already exists on this thread");
   driver_type_ = objects.create_type("Driver", nullptr, kDriverMapping, STANDARD_RIGHTS_REQUIRED | 0x1);
   device_type_ = objects.create_type("Device", nullptr, kFileMapping, FILE_ALL_ACCESS);
   file_type_ = objects.create_type("File", nullptr, kFileMapping, FILE_ALL_ACCESS);
@@ -53,23 +55,16 @@ IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
   wdmlab_io_driver_type = driver_type_;
   wdmlab_io_device_type = device_type_;
   wdmlab_io_file_type = file_type_;
-  t_current = this;
+  current_io_manager = this;
 }
 
 IoManager::~IoManager() {
-  if (t_current == this) {
-    t_current = nullptr;
+  if (current_io_manager == this) {
+    current_io_manager = nullptr;
     wdmlab_io_driver_type = nullptr;
     wdmlab_io_device_type = nullptr;
     wdmlab_io_file_type = nullptr;
   }
-}
-
-IoManager* IoManager::current() { return t_current; }
-
-IoManager& IoManager::require() {
-  if (t_current == nullptr) throw UsageError("an I/O routine was called with no lab on this thread");
-  return *t_current;
 }
 
 DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALIZE entry, PVOID image_start,
@@ -108,30 +103,6 @@ DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALI
   body->record = record.get();
   drivers_.push_back(std::move(record));
   return *drivers_.back();
-}
-
-DriverRecord* driver_record(const DRIVER_OBJECT* object) {
-  if (object == nullptr || object->Type != IO_TYPE_DRIVER) return nullptr;
-  const ob::ObjectHeader* header = ob::header_of(object);
-  if (header == nullptr || header->type != IoManager::require().driver_type()) return nullptr;
-  return reinterpret_cast<const DriverObjectBody*>(object)->record;
-}
-
-const base::DriverIdentity* driver_of(const DEVICE_OBJECT* device) {
-  if (device == nullptr) return nullptr;
-  DriverRecord* record = driver_record(device->DriverObject);
-  return record != nullptr ? &record->identity : nullptr;
-}
-
-DriverScope::DriverScope(const base::DriverIdentity* driver) {
-  sched::Scheduler* scheduler = sched::Scheduler::current();
-  if (driver == nullptr || scheduler == nullptr || scheduler->running() == nullptr) return;
-  context_ = scheduler->running();
-  context_->push_driver(driver);
-}
-
-DriverScope::~DriverScope() {
-  if (context_ != nullptr) context_->pop_driver();
 }
 
 DriverRecord* IoManager::find(PDRIVER_OBJECT object) {

@@ -14,12 +14,17 @@
 #include "base/driver_identity.hpp"
 #include "io/irp.hpp"
 #include "ob/object.hpp"
-
-namespace wdmlab::sched {
-class Context;
-}
+#include "sched/scheduler.hpp"
 
 namespace wdmlab::io {
+
+class IoManager;
+
+namespace detail {
+// The I/O manager of the lab on this OS thread (IoManager::current()); read on every I/O call.
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local IoManager* current_io_manager;
+[[noreturn]] void no_io_manager();
+}  // namespace detail
 
 struct DriverRecord {
   base::DriverIdentity identity;
@@ -38,8 +43,12 @@ class IoManager {
   IoManager(const IoManager&) = delete;
   IoManager& operator=(const IoManager&) = delete;
 
-  static IoManager* current();
-  static IoManager& require();
+  static IoManager* current() { return detail::current_io_manager; }
+  // The current I/O manager; throws UsageError when there is no lab on this thread.
+  static IoManager& require() {
+    if (detail::current_io_manager == nullptr) [[unlikely]] detail::no_io_manager();
+    return *detail::current_io_manager;
+  }
 
   // A new driver object for `name` (letters, digits, '_' and '-'); the caller runs DriverEntry.
   // DriverStart and DriverSize are the driver's image when it has one (`image_start`), otherwise
@@ -91,19 +100,43 @@ bool unload_driver(DriverRecord& record);
 // After a device of `driver` lost its last file object (release_open): starts a pending unload that can now run.
 void check_pending_unload(PDRIVER_OBJECT driver);
 
-// The record of a driver object the I/O manager made, or null if `object` is not one.
-DriverRecord* driver_record(const DRIVER_OBJECT* object);
+// The body of a "Driver" object: the DRIVER_OBJECT, its extension, and the lab's record.
+struct DriverObjectBody {
+  DRIVER_OBJECT object;
+  DRIVER_EXTENSION extension;
+  DriverRecord* record;
+};
 
-// The driver whose device `device` is (null for null or unknown devices).
-const base::DriverIdentity* driver_of(const DEVICE_OBJECT* device);
+// The record of a driver object the I/O manager made, or null if `object` is not one.
+inline DriverRecord* driver_record(const DRIVER_OBJECT* object) {
+  if (object == nullptr || object->Type != IO_TYPE_DRIVER) return nullptr;
+  const ob::ObjectHeader* header = ob::header_of(object);
+  if (header == nullptr || header->type != IoManager::require().driver_type()) return nullptr;
+  return reinterpret_cast<const DriverObjectBody*>(object)->record;
+}
+
+// The driver whose device `device` is (null for null or unknown devices). Called for every IRP
+// a driver sends, so inline.
+inline const base::DriverIdentity* driver_of(const DEVICE_OBJECT* device) {
+  if (device == nullptr) return nullptr;
+  DriverRecord* record = driver_record(device->DriverObject);
+  return record != nullptr ? &record->identity : nullptr;
+}
 
 // Charges the driver code it brackets (a dispatch, completion, cancel, StartIo or work item
 // routine) to `driver`. Driver code that does not return here (a bug check) ends the context, so
 // the scope needs no unwinding.
 class DriverScope {
  public:
-  explicit DriverScope(const base::DriverIdentity* driver);
-  ~DriverScope();
+  explicit DriverScope(const base::DriverIdentity* driver) {
+    sched::Scheduler* scheduler = sched::Scheduler::current();
+    if (driver == nullptr || scheduler == nullptr || scheduler->running() == nullptr) return;
+    context_ = scheduler->running();
+    context_->push_driver(driver);
+  }
+  ~DriverScope() {
+    if (context_ != nullptr) context_->pop_driver();
+  }
   DriverScope(const DriverScope&) = delete;
   DriverScope& operator=(const DriverScope&) = delete;
 

@@ -20,44 +20,15 @@ namespace wdmlab::io {
 
 namespace {
 
-constexpr std::size_t kStackLocation = sizeof(IO_STACK_LOCATION);
-
 // IRP AllocationFlags.
 constexpr UCHAR kIrpQuotaCharged = 0x01;
 constexpr UCHAR kIrpAllocatedFixedSize = 0x04;
 constexpr UCHAR kIrpLookasideAllocation = 0x08;
 
-constexpr std::size_t slot_bytes(int stack_size) {
-  return sizeof(IrpRecord) + sizeof(IRP) + static_cast<std::size_t>(stack_size) * kStackLocation;
-}
-
-// Reserved (not committed) bytes per size class: room for 2^17 small, 2^15 medium and 2^12 large
+// Slots reserved (not committed) per size class: room for 2^17 small, 2^15 medium and 2^12 large
 // IRPs alive at once.
-constexpr std::array<std::pair<int, std::size_t>, 3> kClasses = {{
-    {4, std::size_t{1} << 17},
-    {12, std::size_t{1} << 15},
-    {IrpZone::kMaxStackSize, std::size_t{1} << 12},
-}};
-
-using S = IrpState;
-constexpr auto X = IrpState::Count;  // not allowed
-
-// kTransitions[event][state] = the state after the event, or X.
-//                                   Free          Allocated     Dispatched    Completing    Reclaimed     Finishing
-constexpr S kTransitions[static_cast<int>(IrpEvent::Count)][static_cast<int>(IrpState::Count)] = {
-    /* Allocate   */ {S::Allocated, X, X, X, X, X},
-    /* Initialize */ {S::Allocated, S::Allocated, X, X, S::Allocated, X},
-    /* Reuse      */ {X, S::Allocated, X, S::Allocated, S::Allocated, X},
-    /* Call       */ {X, S::Dispatched, S::Dispatched, S::Dispatched, S::Dispatched, X},
-    /* Complete   */ {X, S::Completing, S::Completing, X, S::Completing, X},
-    // A completion routine returning STATUS_MORE_PROCESSING_REQUIRED may already have freed,
-    // reused or re-sent the IRP; whatever it did stands.
-    /* Reclaim    */ {S::Free, S::Allocated, S::Dispatched, S::Reclaimed, S::Reclaimed, X},
-    /* WalkDone   */ {X, X, X, S::Finishing, X, X},
-    // Freeing inside a completion routine (state Completing) is the documented way to dispose of
-    // an IRP the driver allocated.
-    /* Free       */ {X, S::Free, X, S::Free, S::Free, S::Free},
-};
+constexpr std::array<std::size_t, IrpZone::kClasses> kSlotsPerClass = {std::size_t{1} << 17, std::size_t{1} << 15,
+                                                                       std::size_t{1} << 12};
 
 }  // namespace
 
@@ -105,14 +76,6 @@ const char* to_string(IrpEvent event) {
   return "?";
 }
 
-IrpTransition apply(IrpRecord& record, IrpEvent event) {
-  const IrpState from = record.state;
-  const IrpState to = kTransitions[static_cast<int>(event)][static_cast<int>(from)];
-  if (to == X) return {false, from};
-  record.state = to;
-  return {true, from};
-}
-
 void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller) {
   const void* irp_pointer = irp;
   switch (event) {
@@ -153,11 +116,11 @@ void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const
 // --- the zone ---------------------------------------------------------------------------------------
 
 IrpZone::IrpZone() {
-  for (std::size_t i = 0; i < kClasses.size(); ++i) {
+  for (std::size_t i = 0; i < kClasses; ++i) {
     SizeClass& size_class = classes_[i];
-    size_class.stack_size = kClasses[i].first;
+    size_class.stack_size = kClassStackSize[i];
     size_class.slot_bytes = slot_bytes(size_class.stack_size);
-    const std::size_t bytes = size_class.slot_bytes * kClasses[i].second;
+    const std::size_t bytes = size_class.slot_bytes * kSlotsPerClass[i];
     void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     WDMLAB_CHECK(region != MAP_FAILED, "cannot reserve {} bytes for IRPs: {}", bytes, std::strerror(errno));
     size_class.base = reinterpret_cast<std::uintptr_t>(region);
@@ -194,25 +157,14 @@ IRP* IrpZone::take(int stack_size) {
   return irp;
 }
 
-void IrpZone::give_back(IRP* irp) {
-  IrpRecord* record = record_of(irp);
-  WDMLAB_CHECK(record != nullptr && record->state == IrpState::Free, "returning IRP {} that is not a free zone slot",
-               static_cast<void*>(irp));
+void IrpZone::give_back(IRP* irp, IrpRecord& record) {
+  WDMLAB_CHECK(&record == &slot_record(irp) && record.in_zone && record.state == IrpState::Free,
+               "returning IRP {} that is not a free zone slot", static_cast<void*>(irp));
   // A stale pointer to a freed IRP must not pass for an IRP.
   irp->Type = 0;
   irp->Size = 0;
-  classes_[record->size_class].free.push_back(irp);
+  classes_[record.size_class].free.push_back(irp);
   --live_;
-}
-
-IrpRecord* IrpZone::record_of(const IRP* irp) const {
-  const auto address = reinterpret_cast<std::uintptr_t>(irp);
-  for (const SizeClass& size_class : classes_) {
-    if (address < size_class.base || address >= size_class.next) continue;
-    if ((address - size_class.base) % size_class.slot_bytes != sizeof(IrpRecord)) return nullptr;
-    return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
-  }
-  return nullptr;
 }
 
 void lay_out_irp(IRP* irp, USHORT packet_size, CCHAR stack_size) {
@@ -230,7 +182,7 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
   if (stack_size < 0) return nullptr;
   IRP* irp = irps_.zone().take(stack_size);
   if (irp == nullptr) return nullptr;
-  IrpRecord& record = *irps_.zone().record_of(irp);
+  IrpRecord& record = IrpZone::slot_record(irp);
   record.allocator = allocator;
   record.serial = irps_.next_serial();
   record.quota = charge_quota;
@@ -265,7 +217,7 @@ void IoManager::free_irp(IRP* irp, const void* caller) {
   }
   if (!apply(*record, IrpEvent::Free).allowed) report_bad_transition(irp, IrpEvent::Free, record->state, caller);
   if (record->in_zone) {
-    irps_.zone().give_back(irp);
+    irps_.zone().give_back(irp, *record);
     return;
   }
   irps_.forget_foreign(irp);

@@ -8,8 +8,8 @@
 //
 // Each record holds the IRP's state; every routine that moves an IRP (IoCallDriver,
 // IoCompleteRequest, the end of the completion walk, the final stage, IoFreeIrp, IoReuseIrp,
-// IoInitializeIrp) applies one event to it through a single transition table (kTransitions in
-// irp.cpp). An event the table does not allow is a driver bug, reported with the bug check the
+// IoInitializeIrp) applies one event to it through a single transition table (kTransitions
+// below). An event the table does not allow is a driver bug, reported with the bug check the
 // table names for that (event, state) pair.
 //
 // Freed slots are reused last-in first-out. A freed IRP keeps no valid Type, so a stale pointer
@@ -74,10 +74,38 @@ struct IrpTransition {
   IrpState from = IrpState::Free;
 };
 
+namespace transitions {
+using S = IrpState;
+inline constexpr auto X = IrpState::Count;  // not allowed
+
+// kTransitions[event][state] = the state after the event, or X.
+//                                   Free          Allocated     Dispatched    Completing    Reclaimed     Finishing
+inline constexpr S kTransitions[static_cast<int>(IrpEvent::Count)][static_cast<int>(IrpState::Count)] = {
+    /* Allocate   */ {S::Allocated, X, X, X, X, X},
+    /* Initialize */ {S::Allocated, S::Allocated, X, X, S::Allocated, X},
+    /* Reuse      */ {X, S::Allocated, X, S::Allocated, S::Allocated, X},
+    /* Call       */ {X, S::Dispatched, S::Dispatched, S::Dispatched, S::Dispatched, X},
+    /* Complete   */ {X, S::Completing, S::Completing, X, S::Completing, X},
+    // A completion routine returning STATUS_MORE_PROCESSING_REQUIRED may already have freed,
+    // reused or re-sent the IRP; whatever it did stands.
+    /* Reclaim    */ {S::Free, S::Allocated, S::Dispatched, S::Reclaimed, S::Reclaimed, X},
+    /* WalkDone   */ {X, X, X, S::Finishing, X, X},
+    // Freeing inside a completion routine (state Completing) is the documented way to dispose of
+    // an IRP the driver allocated.
+    /* Free       */ {X, S::Free, X, S::Free, S::Free, S::Free},
+};
+}  // namespace transitions
+
 // Applies `event` to the IRP's record: on success moves it to the new state. On a disallowed
 // event the record is unchanged and `allowed` is false; the caller reports it with
 // report_bad_transition().
-IrpTransition apply(IrpRecord& record, IrpEvent event);
+inline IrpTransition apply(IrpRecord& record, IrpEvent event) {
+  const IrpState from = record.state;
+  const IrpState to = transitions::kTransitions[static_cast<int>(event)][static_cast<int>(from)];
+  if (to == transitions::X) return {false, from};
+  record.state = to;
+  return {true, from};
+}
 
 // The bug check for an event the table does not allow; never returns.
 [[noreturn]] void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller);
@@ -85,6 +113,13 @@ IrpTransition apply(IrpRecord& record, IrpEvent event);
 class IrpZone {
  public:
   static constexpr int kMaxStackSize = 127;
+  // The size classes: IRPs with up to this many stack locations.
+  static constexpr std::size_t kClasses = 3;
+  static constexpr int kClassStackSize[kClasses] = {4, 12, kMaxStackSize};
+  // The bytes of a slot: the record, the IRP and its stack locations.
+  static constexpr std::size_t slot_bytes(int stack_size) {
+    return sizeof(IrpRecord) + sizeof(IRP) + static_cast<std::size_t>(stack_size) * sizeof(IO_STACK_LOCATION);
+  }
 
   IrpZone();
   ~IrpZone();
@@ -94,10 +129,22 @@ class IrpZone {
   // A slot for an IRP with `stack_size` locations (0..kMaxStackSize), its record reset to state
   // Free; null when the class is exhausted. The IRP memory is not initialized.
   IRP* take(int stack_size);
-  // Returns a slot (its record must be in state Free).
-  void give_back(IRP* irp);
-  // The record in front of `irp` if `irp` is a slot of this zone, else null.
-  IrpRecord* record_of(const IRP* irp) const;
+  // Returns a slot; `record` is its record (slot_record), in state Free.
+  void give_back(IRP* irp, IrpRecord& record);
+  // The record in front of `irp` if `irp` is a slot of this zone, else null. (Inline: every IRP
+  // routine looks its IRP up.)
+  IrpRecord* record_of(const IRP* irp) const {
+    const auto address = reinterpret_cast<std::uintptr_t>(irp);
+    for (std::size_t index = 0; index < kClasses; ++index) {
+      const SizeClass& size_class = classes_[index];
+      if (address < size_class.base || address >= size_class.next) continue;
+      if (offset_in_slot(index, address - size_class.base) != sizeof(IrpRecord)) return nullptr;
+      return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
+    }
+    return nullptr;
+  }
+  // The record in front of a slot take() returned, without the range check record_of makes.
+  static IrpRecord& slot_record(IRP* irp) { return *(reinterpret_cast<IrpRecord*>(irp) - 1); }
 
   std::uint64_t live() const { return live_; }
 
@@ -110,7 +157,21 @@ class IrpZone {
     std::uintptr_t next = 0;     // first never-used slot
     std::vector<IRP*> free;      // returned slots, reused last in first out
   };
-  SizeClass classes_[3];
+  // `offset` modulo the slot size of class `index`; the slot sizes are constants, so each
+  // remainder compiles to multiplications instead of a division.
+  static std::size_t offset_in_slot(std::size_t index, std::size_t offset) {
+    static_assert(kClasses == 3, "offset_in_slot has one case per size class");
+    switch (index) {
+      case 0:
+        return offset % slot_bytes(kClassStackSize[0]);
+      case 1:
+        return offset % slot_bytes(kClassStackSize[1]);
+      default:
+        return offset % slot_bytes(kClassStackSize[2]);
+    }
+  }
+
+  SizeClass classes_[kClasses];
   std::uint64_t live_ = 0;
 };
 

@@ -24,23 +24,12 @@ void bug_check(std::uint32_t code, std::uint64_t p1, std::uint64_t p2, std::uint
   scheduler->stop(std::move(finding), exact_pc);
 }
 
-std::uint8_t current_irql() {
-  sched::Scheduler* scheduler = sched::Scheduler::current();
-  return scheduler != nullptr ? scheduler->irql() : static_cast<std::uint8_t>(PASSIVE_LEVEL);
-}
-
 void irql_too_high(const char* routine, const void* object, std::uint8_t irql, std::uint8_t maximum,
                    const void* caller, const char* rule) {
   bug_check(IRQL_NOT_LESS_OR_EQUAL, reinterpret_cast<std::uintptr_t>(object), irql, 0,
             reinterpret_cast<std::uintptr_t>(caller),
             fmt::format("{} was called at IRQL {}; it must be called at IRQL <= {}.", routine, irql, maximum),
             rule != nullptr ? rule : "");
-}
-
-void require_irql_at_most(std::uint8_t maximum, const char* routine, const void* caller, const void* object,
-                          const char* rule) {
-  const std::uint8_t irql = current_irql();
-  if (irql > maximum) irql_too_high(routine, object, irql, maximum, caller, rule);
 }
 
 }  // namespace wdmlab::ke

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sched/scheduler.hpp"
+
 namespace wdmlab::ke {
 
 // Stops the run with bug check `code` (named from bugcodes.h), charged to the driver the running
@@ -14,7 +16,10 @@ namespace wdmlab::ke {
                             std::uintptr_t exact_pc = 0);
 
 // The current processor's IRQL; PASSIVE_LEVEL on the host (test code calling a routine directly).
-std::uint8_t current_irql();
+inline std::uint8_t current_irql() {
+  const sched::Scheduler* scheduler = sched::Scheduler::current();
+  return scheduler != nullptr ? scheduler->irql() : sched::kPassiveLevel;
+}
 
 // Bug check 0xA IRQL_NOT_LESS_OR_EQUAL with the parameters Windows uses for an access at a bad
 // IRQL, [object, IRQL, 0, caller], for a routine called above the highest IRQL it allows.
@@ -22,7 +27,10 @@ std::uint8_t current_irql();
                                 const void* caller, const char* rule = nullptr);
 
 // Checks a routine's IRQL contract (IRQL <= maximum) and reports irql_too_high otherwise.
-void require_irql_at_most(std::uint8_t maximum, const char* routine, const void* caller, const void* object = nullptr,
-                          const char* rule = nullptr);
+inline void require_irql_at_most(std::uint8_t maximum, const char* routine, const void* caller,
+                                 const void* object = nullptr, const char* rule = nullptr) {
+  const std::uint8_t irql = current_irql();
+  if (irql > maximum) [[unlikely]] irql_too_high(routine, object, irql, maximum, caller, rule);
+}
 
 }  // namespace wdmlab::ke

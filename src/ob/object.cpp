@@ -15,7 +15,6 @@ namespace wdmlab::ob {
 
 namespace {
 
-constexpr std::size_t kHeaderSpace = (sizeof(ObjectHeader) + 15) / 16 * 16;
 thread_local ObjectManager* t_current = nullptr;
 
 constexpr std::uintptr_t kKernelHandleBit = 0xFFFFFFFF80000000ULL;
@@ -38,14 +37,6 @@ std::uintptr_t value_of(HANDLE handle) { return reinterpret_cast<std::uintptr_t>
 }
 
 }  // namespace
-
-ObjectHeader* header_of(const void* body) {
-  if (body == nullptr) return nullptr;
-  auto* header = reinterpret_cast<ObjectHeader*>(static_cast<char*>(const_cast<void*>(body)) - kHeaderSpace);
-  return header->magic == ObjectHeader::kMagic ? header : nullptr;
-}
-
-void* body_of(ObjectHeader& header) { return reinterpret_cast<char*>(&header) + kHeaderSpace; }
 
 bool is_kernel_handle(HANDLE handle) {
   return (value_of(handle) & kKernelHandleBit) == kKernelHandleBit && value_of(handle) != ~std::uintptr_t{0} &&

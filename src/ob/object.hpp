@@ -95,10 +95,17 @@ struct ObjectHeader {
   bool temporary_name = false;  // the name goes when the last handle is closed
 };
 
+// Bytes from the start of an object's header to its body (the body stays 16-byte aligned).
+inline constexpr std::size_t kHeaderSpace = (sizeof(ObjectHeader) + 15) / 16 * 16;
+
 // The header of an object body, or null if `body` is not an object made by the lab.
-ObjectHeader* header_of(const void* body);
+inline ObjectHeader* header_of(const void* body) {
+  if (body == nullptr) return nullptr;
+  auto* header = reinterpret_cast<ObjectHeader*>(static_cast<char*>(const_cast<void*>(body)) - kHeaderSpace);
+  return header->magic == ObjectHeader::kMagic ? header : nullptr;
+}
 // The body that follows `header`.
-void* body_of(ObjectHeader& header);
+inline void* body_of(ObjectHeader& header) { return reinterpret_cast<char*>(&header) + kHeaderSpace; }
 
 struct HandleEntry {
   void* object = nullptr;

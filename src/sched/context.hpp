@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/check.hpp"
 #include "sched/stack_pool.hpp"
 #include "sched/types.hpp"
 
@@ -87,8 +88,14 @@ class Context {
 
   // Driver attribution: the driver whose code this context is executing, innermost first.
   const base::DriverIdentity* driver() const { return driver_depth_ == 0 ? nullptr : drivers_[driver_depth_ - 1]; }
-  void push_driver(const base::DriverIdentity* driver);
-  void pop_driver();
+  void push_driver(const base::DriverIdentity* driver) {
+    WDMLAB_CHECK(driver_depth_ < drivers_.size(), "driver call nesting deeper than {}", drivers_.size());
+    drivers_[driver_depth_++] = driver;
+  }
+  void pop_driver() {
+    WDMLAB_CHECK(driver_depth_ > 0, "driver attribution stack underflow");
+    --driver_depth_;
+  }
 
   // Data owned by the layers above; sched never interprets it.
   void* kernel_thread = nullptr;  // ke: the KTHREAD of a thread context

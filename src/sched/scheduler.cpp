@@ -18,8 +18,6 @@ namespace wdmlab::sched {
 
 namespace {
 
-__attribute__((tls_model("initial-exec"))) thread_local Scheduler* t_current = nullptr;
-
 constexpr std::uint32_t kBugDpcWatchdogViolation = 0x133;
 constexpr std::uint32_t kBugWdmlabDeadlock = 0x574C0001;
 constexpr std::uint32_t kBugWdmlabHang = 0x574C0002;
@@ -27,30 +25,26 @@ constexpr std::uint32_t kBugWdmlabNeverYields = 0x574C0003;
 constexpr std::uint32_t kBugWdmlabRunBudget = 0x574C0005;
 constexpr std::uint64_t kDpcWatchdogPeriodTicks = 0x1E00;  // 120 s in 15.625 ms clock ticks
 
-std::uint64_t mix(std::uint64_t digest, std::uint64_t value) {
-  // FNV-1a over the 4 bytes of a context id.
-  for (int i = 0; i < 4; ++i) {
-    digest ^= (value >> (8 * i)) & 0xff;
-    digest *= 0x100000001b3ULL;
-  }
-  return digest;
+std::uint64_t mix(std::uint64_t digest, std::uint32_t value) {
+  // FNV-1a over the 4 bytes of a context id, lowest first; unrolled, as it runs at every decision.
+  constexpr std::uint64_t kPrime = 0x100000001b3ULL;
+  digest = (digest ^ (value & 0xff)) * kPrime;
+  digest = (digest ^ ((value >> 8) & 0xff)) * kPrime;
+  digest = (digest ^ ((value >> 16) & 0xff)) * kPrime;
+  return (digest ^ (value >> 24)) * kPrime;
 }
 
 }  // namespace
 
-void Context::push_driver(const base::DriverIdentity* driver) {
-  WDMLAB_CHECK(driver_depth_ < drivers_.size(), "driver call nesting deeper than {}", drivers_.size());
-  drivers_[driver_depth_++] = driver;
-}
+namespace detail {
+constinit __attribute__((tls_model("initial-exec"))) thread_local Scheduler* current_scheduler = nullptr;
+}  // namespace detail
 
-void Context::pop_driver() {
-  WDMLAB_CHECK(driver_depth_ > 0, "driver attribution stack underflow");
-  --driver_depth_;
-}
+using detail::current_scheduler;
 
 Scheduler::Scheduler(SchedulerOptions options, std::unique_ptr<SchedulingPolicy> policy)
     : options_(options), policy_(std::move(policy)), stacks_(options.stack_size) {
-  if (t_current != nullptr) {
+  if (current_scheduler != nullptr) {
     throw UsageError("a wdmlab lab already exists on this thread; destroy it before creating another");
   }
   if (options_.processors == 0 || options_.processors > 64) {
@@ -72,16 +66,14 @@ Scheduler::Scheduler(SchedulerOptions options, std::unique_ptr<SchedulingPolicy>
     policy_->on_context_created(dpc->id_);
     contexts_.push_back(std::move(dpc));
   }
-  t_current = this;
+  current_scheduler = this;
 }
 
 Scheduler::~Scheduler() {
   WDMLAB_CHECK(running_ == nullptr, "a lab was destroyed while one of its contexts was running");
   for (auto& context : contexts_) stacks_.release(std::exchange(context->stack_, Stack{}));
-  if (t_current == this) t_current = nullptr;
+  if (current_scheduler == this) current_scheduler = nullptr;
 }
-
-Scheduler* Scheduler::current() { return t_current; }
 
 Context& Scheduler::create_thread(std::string name, std::function<void()> body, bool awaited) {
   if (crashed_) throw UsageError("the lab stopped on a fatal finding; create a new lab to run again");
@@ -180,8 +172,8 @@ void Scheduler::yield() {
   if (running_ == nullptr) return;
   on_scheduling_point();
   Context* next = pick_next();
-  switch_away(next);
-  deliver_apc_interrupt();
+  if (next != running_) switch_away(next);
+  if (running_->apc_interrupt_pending_) deliver_apc_interrupt();
 }
 
 std::int64_t Scheduler::block(const BlockReason& reason) {
@@ -247,24 +239,55 @@ bool Scheduler::preemptible(const Processor& p) const {
   return p.irql_ < kDispatchLevel && p.thread_->state_ == ContextState::Running;
 }
 
+// offers, single_candidate, decide and commit are on the path of every scheduling point and are
+// forced inline there.
+
+// The step `processor` offers, if any: its running DPC, a DPC about to start, or its running
+// thread. Sets `available` if a ready thread could take the processor.
+[[gnu::always_inline]] inline bool Scheduler::offers(Processor& p, Candidate& candidate, bool& available) const {
+  if (p.in_dpc_) {
+    candidate = {p.dpc_context_, &p, Action::Continue};
+    return p.dpc_context_->state_ == ContextState::Running;
+  }
+  if (p.dispatch_pending_ && p.irql_ < kDispatchLevel) {
+    candidate = {p.dpc_context_, &p, Action::StartDpc};
+    return true;
+  }
+  if (p.thread_ == nullptr) {
+    available = true;
+    return false;
+  }
+  if (p.thread_->state_ != ContextState::Running) return false;
+  if (p.irql_ < kDispatchLevel) available = true;
+  candidate = {p.thread_, &p, Action::Continue};
+  return true;
+}
+
+// True if collect_candidates would find exactly one candidate (the common case: one thread
+// running, nothing ready); `candidate` is that one. Saves building the list.
+[[gnu::always_inline]] inline bool Scheduler::single_candidate(Candidate& candidate) {
+  bool available = false;
+  std::size_t count = 0;
+  for (Processor& p : processors_) {
+    Candidate offered;
+    if (!offers(p, offered, available)) continue;
+    if (++count > 1) return false;
+    candidate = offered;
+  }
+  if (available && !ready_.empty()) {
+    if (count != 0 || ready_.size() != 1) return false;
+    candidate = {ready_.front(), nullptr, Action::Dispatch};
+    return true;
+  }
+  return count == 1;
+}
+
 void Scheduler::collect_candidates() {
   candidates_.clear();
   bool processor_available = false;
   for (Processor& p : processors_) {
-    if (p.in_dpc_) {
-      if (p.dpc_context_->state_ == ContextState::Running) candidates_.push_back({p.dpc_context_, &p, Action::Continue});
-      continue;
-    }
-    if (p.dispatch_pending_ && p.irql_ < kDispatchLevel) {
-      candidates_.push_back({p.dpc_context_, &p, Action::StartDpc});
-      continue;
-    }
-    if (p.thread_ == nullptr) {
-      processor_available = true;
-    } else if (p.thread_->state_ == ContextState::Running) {
-      candidates_.push_back({p.thread_, &p, Action::Continue});
-      if (p.irql_ < kDispatchLevel) processor_available = true;
-    }
+    Candidate offered;
+    if (offers(p, offered, processor_available)) candidates_.push_back(offered);
   }
   if (processor_available) {
     for (Context* thread : ready_) candidates_.push_back({thread, nullptr, Action::Dispatch});
@@ -286,50 +309,68 @@ void Scheduler::fire_due_timers() {
   for (const Timer& timer : due) timer.callback(timer.argument);
 }
 
+bool Scheduler::advance_to_next_timer() {
+  if (timers_.empty()) return false;
+  Time due = timers_.begin()->first.first;
+  if (!may_advance_to(due)) return false;
+  now_ = std::max(now_, due);
+  fire_due_timers();
+  return true;
+}
+
 Context* Scheduler::pick_next() {
   for (;;) {
     if (stop_requested_) return nullptr;
+    // A single candidate is taken without asking the policy, whichever way it was found.
+    Candidate single;
+    if (single_candidate(single)) return decide(single);
     collect_candidates();
-    if (!candidates_.empty()) break;
-    if (timers_.empty()) return nullptr;
-    Time due = timers_.begin()->first.first;
-    if (!may_advance_to(due)) return nullptr;
-    now_ = std::max(now_, due);
-    fire_due_timers();
+    if (!candidates_.empty()) return decide(choose_candidate());
+    if (!advance_to_next_timer()) return nullptr;
   }
-  if (decisions_ >= decision_limit_ && in_run_) {
-    Finding finding;
-    finding.code = kBugWdmlabRunBudget;
-    finding.name = "WDMLAB_RUN_BUDGET_EXHAUSTED";
-    finding.parameters = {decisions_, now_, 0, 0};
-    finding.description = fmt::format(
-        "The run took {} scheduling decisions without going idle: a livelock, a context polling forever, "
-        "or a periodic timer the run cannot outlast. Raise the budget (max_decisions) if the work is real.",
-        decisions_);
-    pending_findings_.push_back({std::move(finding), {}, false, {}});
-    crashed_ = true;
-    stop_requested_ = true;
+}
+
+const Scheduler::Candidate& Scheduler::choose_candidate() {
+  if (candidates_.size() == 1) return candidates_.front();
+  options_buffer_.clear();
+  for (const Candidate& c : candidates_) {
+    options_buffer_.push_back({c.context->id_, c.processor != nullptr ? static_cast<int>(c.processor->index_) : -1,
+                               c.context->kind_ == ContextKind::DpcStack, c.context == running_});
+  }
+  const std::size_t index = policy_->choose(options_buffer_);
+  WDMLAB_CHECK(index < candidates_.size(), "policy {} chose option {} of {}", policy_->name(), index,
+               candidates_.size());
+  return candidates_[index];
+}
+
+// `chosen` is passed by reference: a copy of a candidate just written field by field would be a
+// wide load the processor cannot forward from those stores.
+[[gnu::always_inline]] inline Context* Scheduler::decide(const Candidate& chosen) {
+  if (decisions_ >= decision_limit_ && in_run_) [[unlikely]] {
+    stop_on_exhausted_budget();
     return nullptr;
   }
-  std::size_t index = 0;
-  if (candidates_.size() > 1) {
-    options_buffer_.clear();
-    for (const Candidate& c : candidates_) {
-      options_buffer_.push_back({c.context->id_, c.processor != nullptr ? static_cast<int>(c.processor->index_) : -1,
-                                 c.context->kind_ == ContextKind::DpcStack, c.context == running_});
-    }
-    index = policy_->choose(options_buffer_);
-    WDMLAB_CHECK(index < candidates_.size(), "policy {} chose option {} of {}", policy_->name(), index,
-                 candidates_.size());
-  }
-  const Candidate chosen = candidates_[index];
   ++decisions_;
   digest_ = mix(digest_, chosen.context->id_);
   if (options_.record_schedule) schedule_.push_back(chosen.context->id_);
   return commit(chosen);
 }
 
-Context* Scheduler::commit(const Candidate& candidate) {
+void Scheduler::stop_on_exhausted_budget() {
+  Finding finding;
+  finding.code = kBugWdmlabRunBudget;
+  finding.name = "WDMLAB_RUN_BUDGET_EXHAUSTED";
+  finding.parameters = {decisions_, now_, 0, 0};
+  finding.description = fmt::format(
+      "The run took {} scheduling decisions without going idle: a livelock, a context polling forever, "
+      "or a periodic timer the run cannot outlast. Raise the budget (max_decisions) if the work is real.",
+      decisions_);
+  pending_findings_.push_back({std::move(finding), {}, false, {}});
+  crashed_ = true;
+  stop_requested_ = true;
+}
+
+[[gnu::always_inline]] inline Context* Scheduler::commit(const Candidate& candidate) {
   switch (candidate.action) {
     case Action::Continue:
       return candidate.context;
@@ -382,11 +423,6 @@ Context* Scheduler::commit(const Candidate& candidate) {
 }
 
 // --- IRQL and DPCs ------------------------------------------------------------------------------------
-
-Irql Scheduler::irql() const {
-  Processor* p = current_processor();
-  return p != nullptr ? p->irql_ : kPassiveLevel;
-}
 
 void Scheduler::set_irql(Irql level) {
   Processor* p = current_processor();
@@ -570,7 +606,8 @@ RunStatus Scheduler::run(Mode mode, Time end) {
   mode_ = mode;
   run_end_ = end;
   idle_wait_limit_ = now_ + options_.max_idle_wait;
-  decision_limit_ = decisions_ + options_.max_decisions;
+  // Saturating: max_decisions may be "unlimited" (the largest value) on a lab that already ran.
+  decision_limit_ = options_.max_decisions > ~decisions_ ? ~std::uint64_t{0} : decisions_ + options_.max_decisions;
   in_run_ = true;
   {
     Watchdog watchdog(*this, options_.watchdog_ms);

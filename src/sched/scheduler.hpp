@@ -34,6 +34,14 @@
 
 namespace wdmlab::sched {
 
+class Scheduler;
+
+namespace detail {
+// The lab on this OS thread (Scheduler::current()). Initial-exec: read by the signal handlers and
+// on every kernel call, so never through __tls_get_addr.
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local Scheduler* current_scheduler;
+}  // namespace detail
+
 struct SchedulerOptions {
   unsigned processors = 1;
   Time step = 1;                        // virtual time added by each scheduling decision
@@ -58,7 +66,7 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // The scheduler of the lab on this OS thread, or null.
-  static Scheduler* current();
+  static Scheduler* current() { return detail::current_scheduler; }
   const SchedulerOptions& options() const { return options_; }
 
   // --- contexts ---------------------------------------------------------------------------
@@ -81,7 +89,10 @@ class Scheduler {
   [[noreturn]] void exit_current();
 
   // --- IRQL of the current processor -----------------------------------------------------------
-  Irql irql() const;  // PASSIVE_LEVEL on the host
+  Irql irql() const {  // PASSIVE_LEVEL on the host
+    const Processor* p = current_processor();
+    return p != nullptr ? p->irql() : kPassiveLevel;
+  }
   // Sets the current processor's IRQL. Lowering it below DISPATCH_LEVEL with a dispatch
   // interrupt pending runs the DPC context before returning, as the hardware would; then lowering
   // it to PASSIVE_LEVEL with the running thread's APC interrupt pending takes that interrupt.
@@ -183,9 +194,15 @@ class Scheduler {
   void switch_away(Context* next);
   void on_scheduling_point();
   Context* pick_next();
+  bool offers(Processor& processor, Candidate& candidate, bool& available) const;
+  bool single_candidate(Candidate& candidate);
   void collect_candidates();
+  [[gnu::noinline]] const Candidate& choose_candidate();
+  Context* decide(const Candidate& chosen);
+  [[gnu::noinline]] bool advance_to_next_timer();
   bool preemptible(const Processor& processor) const;
   Context* commit(const Candidate& candidate);
+  [[gnu::cold, gnu::noinline]] void stop_on_exhausted_budget();
   bool may_advance_to(Time due) const;
   void fire_due_timers();
   void end_dpc(Processor& processor);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 #include <stdexcept>
 
@@ -183,6 +184,18 @@ TEST(Scheduler, ALivelockRunsOutOfDecisions) {
   ASSERT_EQ(scheduler.findings().size(), 1u);
   EXPECT_EQ(scheduler.findings()[0].code, kRunBudget);
   EXPECT_EQ(scheduler.findings()[0].parameters[0], 5000u);
+}
+
+TEST(Scheduler, AnUnlimitedBudgetStaysUnlimitedOnLaterRuns) {
+  Scheduler scheduler({.processors = 1, .max_decisions = std::numeric_limits<std::uint64_t>::max()},
+                      make_cooperative_policy());
+  for (int run = 0; run < 2; ++run) {
+    scheduler.create_thread("yielder", [&] {
+      for (int i = 0; i < 10; ++i) scheduler.yield();
+    }, true);
+    EXPECT_EQ(scheduler.run_until_idle(), RunStatus::Idle) << "run " << run;
+  }
+  EXPECT_TRUE(scheduler.findings().empty());
 }
 
 __attribute__((noinline)) void spin_without_yielding() {

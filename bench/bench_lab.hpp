@@ -1,0 +1,20 @@
+// bench_lab.hpp - the lab the benchmarks run kernel calls in.
+#pragma once
+
+#include <limits>
+
+#include "wdmlab/lab.hpp"
+
+namespace wdmlab::bench {
+
+// One processor, the cooperative policy (the benchmark thread keeps running), no decision
+// budget and no watchdog: a benchmark's own loop runs inside a lab thread for as long as Google
+// Benchmark wants, and every iteration is real kernel calls.
+inline LabOptions lab_options() {
+  return {.processors = 1,
+          .policy = make_cooperative_policy(),
+          .max_decisions = std::numeric_limits<std::uint64_t>::max(),
+          .watchdog_ms = 0};
+}
+
+}  // namespace wdmlab::bench
