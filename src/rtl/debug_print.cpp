@@ -30,14 +30,9 @@ ULONG importance(ULONG level) { return level < 32 ? 1U << level : level; }
 
 }  // namespace
 
-NTSTATUS debug_print(const char* prefix, ULONG component, ULONG level, const char* format, std::va_list args) {
-  std::string text = prefix;
-  text += format_to_string(format, args, FormatDialect::DebugPrint);
-  if (text.size() > kDebugPrintMaxBytes) text.resize(kDebugPrintMaxBytes);
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-
+void log_line(std::string text, ULONG component, ULONG level) {
   Log* log = base::current_log();
-  if (log == nullptr) return STATUS_SUCCESS;
+  if (log == nullptr) return;
   LogRecord record;
   record.component = component;
   record.level = level;
@@ -54,6 +49,15 @@ NTSTATUS debug_print(const char* prefix, ULONG component, ULONG level, const cha
     }
   }
   log->append(std::move(record));
+}
+
+NTSTATUS debug_print(const char* prefix, ULONG component, ULONG level, const char* format, std::va_list args) {
+  std::string text = prefix;
+  text += format_to_string(format, args, FormatDialect::DebugPrint);
+  if (text.size() > kDebugPrintMaxBytes) text.resize(kDebugPrintMaxBytes);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+
+  log_line(std::move(text), component, level);
   return STATUS_SUCCESS;
 }
 

@@ -15,6 +15,7 @@
 
 #include <cstdarg>
 #include <cstddef>
+#include <string>
 
 #include <ntdef.h>
 
@@ -23,6 +24,9 @@ namespace wdmlab::rtl {
 // Windows passes at most this many bytes of one message to the debugger; the rest is lost.
 inline constexpr std::size_t kDebugPrintMaxBytes = 512;
 
+// Appends one line to the log of the lab on this OS thread, charged to the running context (its
+// name, processor and driver) at the current virtual time. Nothing happens without a lab.
+void log_line(std::string text, ULONG component = 0, ULONG level = 0);
 // Formats and logs one message (prefix, then the formatted text, cut at kDebugPrintMaxBytes).
 // Returns STATUS_SUCCESS.
 NTSTATUS debug_print(const char* prefix, ULONG component, ULONG level, const char* format, std::va_list args);

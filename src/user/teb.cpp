@@ -5,8 +5,8 @@
 #include "ke/apc.hpp"
 #include "ke/thread.hpp"
 #include "mm/user_memory.hpp"
-#include "base/log_sink.hpp"
 #include "ps/process.hpp"
+#include "rtl/debug_print.hpp"
 #include "wdmlab/errors.hpp"
 
 namespace wdmlab::user {
@@ -52,18 +52,12 @@ void return_to_user_mode(NTSTATUS status) {
 
 void note_if_not_user(const char* function, const char* argument, const volatile void* pointer, std::size_t length) {
   if (pointer == nullptr || length == 0 || mm::is_user_address(pointer)) return;
-  Log* log = base::current_log();
   _ETHREAD* thread = current_user_thread();
-  if (log == nullptr || thread == nullptr) return;
-  sched::Scheduler& scheduler = *sched::Scheduler::current();
-  log->append(LogRecord{
-      .virtual_time = scheduler.now(),
-      .context = scheduler.running()->name(),
-      .text = fmt::format("{}: {} {} is not user-mode memory of {} (allocate buffers with UserProcess::alloc or "
-                          "VirtualAlloc); to the simulated machine it is a kernel-mode address, so the call fails "
-                          "with ERROR_NOACCESS as it would on Windows",
-                          function, argument, const_cast<const void*>(pointer), thread->process->image_name),
-  });
+  if (thread == nullptr) return;
+  rtl::log_line(fmt::format("{}: {} {} is not user-mode memory of {} (allocate buffers with UserProcess::alloc or "
+                            "VirtualAlloc); to the simulated machine it is a kernel-mode address, so the call fails "
+                            "with ERROR_NOACCESS as it would on Windows",
+                            function, argument, const_cast<const void*>(pointer), thread->process->image_name));
 }
 
 }  // namespace wdmlab::user

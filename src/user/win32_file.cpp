@@ -111,34 +111,54 @@ PLARGE_INTEGER offset_of(Teb& teb, const OVERLAPPED& overlapped) {
   return &teb.byte_offset;
 }
 
-// The part ReadFile, WriteFile and DeviceIoControl share: the request is synchronous (the status
-// block in the Teb; a pending request on an asynchronous handle is waited for on the handle) or
-// overlapped (the status block is lpOverlapped->Internal; the event is hEvent without its low bit,
-// which when set keeps the completion off the handle's completion port). Warnings report the bytes
-// transferred and fail; `end_of_file_succeeds`: a synchronous read at the end of the file succeeds
-// with 0 bytes.
-template <class Api, class Service>
-BOOL transfer(Teb& teb, Api* api, const char* service_name, HANDLE file, LPOVERLAPPED overlapped,
-              LPDWORD transferred, bool end_of_file_succeeds, Service&& service) {
-  if (overlapped != nullptr) {
-    user::note_if_not_user(service_name, "lpOverlapped", overlapped, sizeof(OVERLAPPED));
-    overlapped->Internal = static_cast<ULONG>(STATUS_PENDING);
-    const auto event_value = reinterpret_cast<ULONG_PTR>(overlapped->hEvent);
-    const Transfer request{reinterpret_cast<HANDLE>(event_value & ~ULONG_PTR{1}),
-                           (event_value & 1) != 0 ? nullptr : overlapped, status_block_of(overlapped),
-                           offset_of(teb, *overlapped)};
-    const NTSTATUS status = system_call(api, service_name, [&] { return service(request); });
-    if (NT_SUCCESS(status) && status != STATUS_PENDING) {
-      store(transferred, overlapped->InternalHigh);
+// An overlapped request's service arguments: Internal becomes STATUS_PENDING and is the status
+// block, the byte offset comes from Offset/OffsetHigh.
+Transfer overlapped_request(Teb& teb, const char* service_name, LPOVERLAPPED overlapped, HANDLE event,
+                            PVOID apc_context) {
+  user::note_if_not_user(service_name, "lpOverlapped", overlapped, sizeof(OVERLAPPED));
+  overlapped->Internal = static_cast<ULONG>(STATUS_PENDING);
+  return Transfer{event, apc_context, status_block_of(overlapped), offset_of(teb, *overlapped)};
+}
+
+// kernel32's answer for a request that is over: success reports the bytes; a warning reports them
+// and fails; an error fails. A read at the end of the file succeeds with 0 bytes when it was
+// synchronous and fails with ERROR_HANDLE_EOF when it was overlapped.
+BOOL result_of(Teb& teb, NTSTATUS status, ULONG_PTR information, LPDWORD transferred, bool read, bool synchronous) {
+  if (NT_SUCCESS(status)) {
+    store(transferred, information);
+    return TRUE;
+  }
+  if (status == STATUS_END_OF_FILE && read) {
+    if (synchronous) {
+      store(transferred, 0);
       return TRUE;
     }
-    if (status == STATUS_END_OF_FILE && end_of_file_succeeds) {
-      teb.last_error = ERROR_HANDLE_EOF;
+    teb.last_error = ERROR_HANDLE_EOF;
+    return FALSE;
+  }
+  if (NT_WARNING(status)) store(transferred, information);
+  user::set_last_status(teb, status);
+  return FALSE;
+}
+
+// The part ReadFile, WriteFile and DeviceIoControl share: the request is synchronous (the status
+// block in the Teb; a pending request on an asynchronous handle is waited for on the handle) or
+// overlapped (the event is hEvent without its low bit, which when set keeps the completion off the
+// handle's completion port; a pending request fails with ERROR_IO_PENDING).
+template <class Api, class Service>
+BOOL transfer(Teb& teb, Api* api, const char* service_name, HANDLE file, LPOVERLAPPED overlapped,
+              LPDWORD transferred, bool read, Service&& service) {
+  if (overlapped != nullptr) {
+    const auto event_value = reinterpret_cast<ULONG_PTR>(overlapped->hEvent);
+    const Transfer request =
+        overlapped_request(teb, service_name, overlapped, reinterpret_cast<HANDLE>(event_value & ~ULONG_PTR{1}),
+                           (event_value & 1) != 0 ? nullptr : overlapped);
+    const NTSTATUS status = system_call(api, service_name, [&] { return service(request); });
+    if (status == STATUS_PENDING) {
+      user::set_last_status(teb, status);
       return FALSE;
     }
-    if (NT_WARNING(status)) store(transferred, overlapped->InternalHigh);
-    user::set_last_status(teb, status);
-    return FALSE;
+    return result_of(teb, status, overlapped->InternalHigh, transferred, read, false);
   }
   teb.io_status = {};
   NTSTATUS status = system_call(api, service_name, [&] { return service(Transfer{nullptr, nullptr, &teb.io_status, nullptr}); });
@@ -146,17 +166,7 @@ BOOL transfer(Teb& teb, Api* api, const char* service_name, HANDLE file, LPOVERL
     status = system_call(api, "NtWaitForSingleObject", [&] { return ob::wait_for_single_object(file, false, nullptr); });
     if (NT_SUCCESS(status)) status = teb.io_status.Status;
   }
-  if (NT_SUCCESS(status)) {
-    store(transferred, teb.io_status.Information);
-    return TRUE;
-  }
-  if (status == STATUS_END_OF_FILE && end_of_file_succeeds) {
-    store(transferred, 0);
-    return TRUE;
-  }
-  if (NT_WARNING(status)) store(transferred, teb.io_status.Information);
-  user::set_last_status(teb, status);
-  return FALSE;
+  return result_of(teb, status, teb.io_status.Information, transferred, read, true);
 }
 
 // kernel32's APC routine for ReadFileEx and WriteFileEx: calls the caller's completion routine
@@ -175,10 +185,7 @@ BOOL transfer_with_apc(Teb& teb, Api* api, const char* service_name, LPOVERLAPPE
     teb.last_error = ERROR_INVALID_PARAMETER;
     return FALSE;
   }
-  user::note_if_not_user(service_name, "lpOverlapped", overlapped, sizeof(OVERLAPPED));
-  overlapped->Internal = static_cast<ULONG>(STATUS_PENDING);
-  const Transfer request{nullptr, std::bit_cast<PVOID>(routine), status_block_of(overlapped),
-                         offset_of(teb, *overlapped)};
+  const Transfer request = overlapped_request(teb, service_name, overlapped, nullptr, std::bit_cast<PVOID>(routine));
   const NTSTATUS status = system_call(api, service_name, [&] { return service(request); });
   if (NT_ERROR(status)) {
     user::set_last_status(teb, status);
@@ -186,7 +193,6 @@ BOOL transfer_with_apc(Teb& teb, Api* api, const char* service_name, LPOVERLAPPE
   }
   return TRUE;
 }
-
 
 // ReadFile and WriteFile, ReadFileEx and WriteFileEx: the same path over NtReadFile or NtWriteFile.
 using FileService = NTSTATUS (*)(HANDLE, HANDLE, PIO_APC_ROUTINE, PVOID, PIO_STATUS_BLOCK, PVOID, ULONG,
