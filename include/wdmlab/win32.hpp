@@ -77,6 +77,7 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define WAIT_ABANDONED 0x80u
 #define WAIT_IO_COMPLETION 0xC0u
 #define WAIT_FAILED 0xFFFFFFFFu
+#define STILL_ACTIVE 259u
 
 /* VirtualAlloc, VirtualFree, VirtualProtect. */
 #define MEM_COMMIT 0x00001000u
@@ -119,6 +120,22 @@ BOOL GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped, LPDWORD lpNumb
 BOOL GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped, LPDWORD lpNumberOfBytesTransferred,
                            DWORD dwMilliseconds, BOOL bAlertable);
 
+// --- cancelling I/O ------------------------------------------------------------------------------
+
+// Cancels the requests the calling thread issued on hFile that have not completed (IoCancelIrp on
+// each). Does not wait for them: each completes as its driver completes it (ERROR_OPERATION_ABORTED
+// when the driver honoured the cancel), with the usual notifications. TRUE even if there was
+// nothing to cancel.
+BOOL CancelIo(HANDLE hFile);
+// Cancels the requests any thread of the calling process issued on hFile (lpOverlapped NULL), or
+// the one request whose OVERLAPPED is lpOverlapped. Does not wait. FALSE with ERROR_NOT_FOUND if
+// no such request is outstanding.
+BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
+// Cancels the synchronous request (a CreateFile, or I/O on a handle opened without
+// FILE_FLAG_OVERLAPPED) the thread hThread is waiting for. hThread needs THREAD_TERMINATE access.
+// Does not wait. FALSE with ERROR_NOT_FOUND if the thread has no synchronous request outstanding.
+BOOL CancelSynchronousIo(HANDLE hThread);
+
 // --- I/O completion ports -------------------------------------------------------------------------
 
 HANDLE CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort, ULONG_PTR CompletionKey,
@@ -147,6 +164,17 @@ HANDLE GetCurrentProcess();
 HANDLE GetCurrentThread();
 DWORD GetCurrentProcessId();
 DWORD GetCurrentThreadId();
+// A handle to the thread with ID dwThreadId (of any process), with dwDesiredAccess (THREAD_TERMINATE,
+// SYNCHRONIZE, ...). NULL with ERROR_INVALID_PARAMETER if there is no such thread.
+HANDLE OpenThread(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwThreadId);
+// Ends the thread: it leaves whatever user-mode wait it is in, the I/O manager cancels the requests
+// it issued and waits for them (up to five minutes, as Windows does), and it exits with
+// dwExitCode. Asynchronous for another thread (wait on its handle); does not return for the caller
+// itself. Needs THREAD_TERMINATE access. A thread blocked inside a driver (a kernel-mode wait)
+// ends only when the driver lets it go, as on Windows.
+BOOL TerminateThread(HANDLE hThread, DWORD dwExitCode);
+// The thread's exit code, or STILL_ACTIVE (259) while it runs.
+BOOL GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
 // Ends the calling process: every thread of it ends and every handle it holds is closed (the
 // drivers see IRP_MJ_CLEANUP and IRP_MJ_CLOSE as for CloseHandle). Does not return.
 [[noreturn]] void ExitProcess(UINT uExitCode);
