@@ -271,6 +271,11 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
 
   PETHREAD thread = irp->Tail.Overlay.Thread;
   PFILE_OBJECT file = referenced_file(irp);
+  if (record != nullptr && record->disassociated) {
+    // Its thread ended without it (rundown_thread_io): nobody is told.
+    discard_irp(irp, file);
+    return;
+  }
   if (thread == nullptr) {
     ke::bug_check(KMODE_EXCEPTION_NOT_HANDLED, static_cast<std::uint32_t>(STATUS_ACCESS_VIOLATION), address_of(caller),
                   0, 0,

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "io/cancel.hpp"
 #include "io/completion_port.hpp"
-#include "sched/scheduler.hpp"
 #include "io/file.hpp"
+#include "ps/process.hpp"
+#include "sched/scheduler.hpp"
 #include "wdmlab/errors.hpp"
 
 extern "C" {
@@ -55,10 +57,14 @@ IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
   wdmlab_io_driver_type = driver_type_;
   wdmlab_io_device_type = device_type_;
   wdmlab_io_file_type = file_type_;
+  if (ps::ProcessManager* processes = ps::ProcessManager::current()) {
+    processes->rundown_thread_io = [](_ETHREAD& thread) { rundown_thread_io(thread); };
+  }
   current_io_manager = this;
 }
 
 IoManager::~IoManager() {
+  if (ps::ProcessManager* processes = ps::ProcessManager::current()) processes->rundown_thread_io = nullptr;
   if (current_io_manager == this) {
     current_io_manager = nullptr;
     wdmlab_io_driver_type = nullptr;

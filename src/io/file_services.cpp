@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ex/executive.hpp"
+#include "io/cancel.hpp"
 #include "io/device.hpp"
 #include "io/driver.hpp"
 #include "io/file.hpp"
@@ -15,6 +16,7 @@
 #include "mm/user_memory.hpp"
 #include "ob/object.hpp"
 #include "ob/previous_mode.hpp"
+#include "ps/process.hpp"
 #include "sched/scheduler.hpp"
 
 namespace wdmlab::io {
@@ -159,7 +161,15 @@ NTSTATUS finish_transfer(Transfer& transfer, PIRP irp) {
   objects.reference(file);
   NTSTATUS status = send_request(top_of_stack(file->DeviceObject), irp);
   if (status == STATUS_PENDING) {
-    KeWaitForSingleObject(&file->Event, Executive, transfer.mode, FALSE, nullptr);
+    const NTSTATUS waited = KeWaitForSingleObject(&file->Event, Executive, transfer.mode, FALSE, nullptr);
+    if (waited == STATUS_USER_APC) {
+      // The thread is being terminated: as Windows does for an interrupted synchronous request,
+      // cancel it and wait for it in kernel mode (a driver that never completes it keeps the
+      // thread here).
+      (void)cancel_thread_irps(*ps::ProcessManager::require().current_thread(),
+                               [irp](PIRP candidate) { return candidate == irp; });
+      KeWaitForSingleObject(&file->Event, Executive, KernelMode, FALSE, nullptr);
+    }
     status = file->FinalStatus;
   }
   release_file_lock(file);

@@ -50,4 +50,17 @@ NTSTATUS device_io_control_file(HANDLE file_handle, HANDLE event, PIO_APC_ROUTIN
                                 PIO_STATUS_BLOCK io_status_block, ULONG io_control_code, PVOID input_buffer,
                                 ULONG input_buffer_length, PVOID output_buffer, ULONG output_buffer_length);
 
+// NtCancelIoFile (all_threads false, request null) and NtCancelIoFileEx (all_threads true): cancels
+// the outstanding requests on the file object of `file_handle` that the calling thread issued, or
+// that any thread of the calling process issued; with `request`, only the one whose I/O status
+// block is at that address (kernel32 passes the OVERLAPPED). Does not wait for them. Writes
+// `io_status_block`. NtCancelIoFileEx fails with STATUS_NOT_FOUND if nothing matched.
+NTSTATUS cancel_io_file(HANDLE file_handle, PIO_STATUS_BLOCK request, bool all_threads,
+                        PIO_STATUS_BLOCK io_status_block);
+
+// NtCancelSynchronousIoFile: cancels the synchronous requests (IRP_SYNCHRONOUS_API, or on a
+// synchronous file object) the thread of `thread_handle` (THREAD_TERMINATE access) is waiting for;
+// with `request`, only the one with that I/O status block. STATUS_NOT_FOUND if there is none.
+NTSTATUS cancel_synchronous_io_file(HANDLE thread_handle, PIO_STATUS_BLOCK request, PIO_STATUS_BLOCK io_status_block);
+
 }  // namespace wdmlab::io

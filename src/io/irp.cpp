@@ -187,6 +187,7 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
   record.serial = irps_.next_serial();
   record.quota = charge_quota;
   record.system_buffer_length = 0;
+  record.disassociated = false;
   (void)apply(record, IrpEvent::Allocate);
   lay_out_irp(irp, IoSizeOfIrp(stack_size), stack_size);
   irp->AllocationFlags =

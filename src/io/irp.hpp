@@ -64,7 +64,8 @@ struct IrpRecord {
   const base::DriverIdentity* allocator = nullptr;  // the driver that allocated it; null: the I/O manager
   std::uint64_t serial = 0;
   std::uint32_t system_buffer_length = 0;  // bytes of AssociatedIrp.SystemBuffer the I/O manager allocated
-  std::uint32_t reserved = 0;
+  bool disassociated = false;  // its thread ended without it (cancel.hpp, rundown_thread_io)
+  std::uint8_t reserved[3] = {};
 };
 static_assert(sizeof(IrpRecord) % 16 == 0, "an IRP after its record must stay 16-byte aligned");
 

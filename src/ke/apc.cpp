@@ -111,7 +111,9 @@ bool insert_queue_apc(KAPC& apc, PVOID system_argument1, PVOID system_argument2,
   InsertTailList(before, &apc.ApcListEntry);
 
   if (apc.ApcMode == UserMode) {
-    if (thread.waiting && thread.wait_mode == UserMode && thread.wait_alertable) end_wait(thread, STATUS_USER_APC);
+    if (thread.waiting && thread.wait_mode == UserMode && (thread.wait_alertable || thread.user_apc_pending)) {
+      end_wait(thread, STATUS_USER_APC);
+    }
     return true;
   }
   sched::Scheduler& s = scheduler();
@@ -136,6 +138,12 @@ bool remove_queue_apc(KAPC& apc) {
 
 bool user_apcs_pending(const _KTHREAD& thread) { return !IsListEmpty(&thread.ApcListHead[UserMode]); }
 
+void alert_for_user_apcs(_KTHREAD& thread) {
+  check_queue_irql("alert_for_user_apcs");
+  thread.user_apc_pending = true;
+  if (thread.waiting && thread.wait_mode == UserMode && user_apcs_pending(thread)) end_wait(thread, STATUS_USER_APC);
+}
+
 std::size_t deliver_user_apcs() {
   sched::Scheduler& s = scheduler();
   sched::Context* running = s.running();
@@ -143,6 +151,7 @@ std::size_t deliver_user_apcs() {
   if (thread == nullptr) throw UsageError("user APCs are delivered on a lab thread, not on the host or in a DPC");
   WDMLAB_CHECK(s.irql() == PASSIVE_LEVEL, "user APCs delivered at IRQL {}", s.irql());
   PLIST_ENTRY head = &thread->ApcListHead[UserMode];
+  thread->user_apc_pending = false;
   std::size_t delivered = 0;
   while (!IsListEmpty(head)) {
     s.set_irql(APC_LEVEL);

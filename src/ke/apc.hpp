@@ -53,6 +53,13 @@ bool insert_queue_apc(KAPC& apc, PVOID system_argument1, PVOID system_argument2,
 // Removes a queued APC that has not started to run. True if it was queued. IRQL <= DISPATCH_LEVEL.
 bool remove_queue_apc(KAPC& apc);
 
+// Makes `thread` take its queued user APCs as soon as it can, as Windows does for thread
+// termination: sets its user_apc_pending, so that a UserMode wait it is blocked in ends now with
+// STATUS_USER_APC (alertable or not), later UserMode waits end at once, and the simulated user
+// mode delivers the APCs on the thread's next return to user mode. KernelMode waits are not
+// affected: a thread blocked in a driver stays there. IRQL <= DISPATCH_LEVEL, any context.
+void alert_for_user_apcs(_KTHREAD& thread);
+
 // True if `thread` has user APCs queued.
 bool user_apcs_pending(const _KTHREAD& thread);
 

@@ -219,7 +219,8 @@ NTSTATUS block_in_wait(Kernel& kernel, _KTHREAD* thread, const Wait& wait) {
 }
 
 bool user_apc_ends_wait(const _KTHREAD* thread, KPROCESSOR_MODE mode, BOOLEAN alertable) {
-  return thread != nullptr && alertable != FALSE && mode == UserMode && user_apcs_pending(*thread);
+  return thread != nullptr && mode == UserMode && (alertable != FALSE || thread->user_apc_pending) &&
+         user_apcs_pending(*thread);
 }
 
 // The wait loop, as Windows runs it: a satisfied wait takes the objects; otherwise an alertable

@@ -54,6 +54,13 @@ class Kernel {
 
   // Called as each thread context ends (ps drops its references here).
   void add_thread_exit_hook(std::function<void(_KTHREAD&)> hook) { exit_hooks_.push_back(std::move(hook)); }
+  // The executive's part of thread exit (ps: I/O rundown, the process's end with its last
+  // thread): runs first in terminate_current_thread, on the terminating thread, while it can
+  // still wait. One is installed at a time.
+  void set_thread_rundown(std::function<void(_KTHREAD&)> rundown) { thread_rundown_ = std::move(rundown); }
+  void run_thread_rundown(_KTHREAD& thread) {
+    if (thread_rundown_) thread_rundown_(thread);
+  }
   void run_thread_exit_hooks(_KTHREAD& thread);
 
   // DPCs.
@@ -92,6 +99,7 @@ class Kernel {
   std::unordered_map<KTIMER*, TimerState> timers_;
   std::unordered_map<const KSPIN_LOCK*, std::vector<sched::Context*>> spinners_;
   std::vector<std::function<void(_KTHREAD&)>> exit_hooks_;
+  std::function<void(_KTHREAD&)> thread_rundown_;
   WaitOwnerResolver wait_owner_resolver_ = nullptr;
 };
 

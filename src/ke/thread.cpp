@@ -42,6 +42,11 @@ void terminate_current_thread(NTSTATUS status) {
   sched::Context* context = kernel.scheduler().running();
   _KTHREAD* thread = context != nullptr ? thread_of(*context) : nullptr;
   WDMLAB_CHECK(thread != nullptr, "terminate_current_thread outside a thread");
+  if (!thread->exiting) {
+    thread->exiting = true;
+    thread->ExitStatus = status;
+    kernel.run_thread_rundown(*thread);
+  }
   // A kernel mutex (one that disables APCs, as KeInitializeMutex makes them) must never outlive
   // its owner's thread: Windows stops the system. Mutant objects without APC disabling are
   // abandoned instead, and their next waiter is told so.
@@ -56,7 +61,6 @@ void terminate_current_thread(NTSTATUS status) {
   }
   abandon_mutexes(*thread);
   rundown_apcs(*thread);
-  thread->ExitStatus = status;
   thread->terminated = true;
   thread->Header.SignalState = 1;
   signal_waiters(&thread->Header);

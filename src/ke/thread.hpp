@@ -36,6 +36,10 @@ struct _KTHREAD {
   bool kernel_apc_in_progress = false;  // a normal kernel APC's normal routine is running
   KPROCESSOR_MODE wait_mode = KernelMode;
   bool wait_alertable = false;
+  // ApcState.UserApcPending: the thread is to run its user APCs on its next return to user mode,
+  // and every UserMode wait it is in or starts ends for them, alertable or not (thread
+  // termination sets it; see alert_for_user_apcs).
+  bool user_apc_pending = false;
   // Mutexes this thread owns (KMUTANT.MutantListEntry).
   LIST_ENTRY MutantListHead;
   KPRIORITY Priority = 8;
@@ -43,6 +47,7 @@ struct _KTHREAD {
   // routine has not switched it back; KernelMode otherwise (ExGetPreviousMode).
   KPROCESSOR_MODE PreviousMode = KernelMode;
   NTSTATUS ExitStatus = STATUS_PENDING;
+  bool exiting = false;  // terminate_current_thread has begun
   bool terminated = false;
   bool system_thread = true;
 };
@@ -57,8 +62,10 @@ void initialize_thread(_KTHREAD& thread);
 void start_thread(_KTHREAD& thread, std::string name, std::function<void()> body,
                   const base::DriverIdentity* driver, bool awaited);
 
-// Terminates the running thread: abandons mutexes it owns, signals the thread object, runs the
-// exit hooks and ends the context. Must run on a thread context.
+// Terminates the running thread: runs the kernel's thread rundown (the executive's part of exit,
+// which may wait), abandons mutexes it owns, runs down its APCs, signals the thread object, runs
+// the exit hooks and ends the context. Must run on a thread context. The exit status is the one
+// given to the first call (a rundown that ends up here again does not restart it).
 [[noreturn]] void terminate_current_thread(NTSTATUS status);
 
 // The thread a context runs for (null for DPC contexts).

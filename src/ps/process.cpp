@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "base/check.hpp"
+#include "ke/apc.hpp"
+#include "ke/bugcheck.hpp"
 #include "ke/dispatcher.hpp"
 #include "ke/kernel.hpp"
 #include "wdmlab/errors.hpp"
@@ -83,9 +85,10 @@ ProcessManager::ProcessManager(ob::ObjectManager& objects) : objects_(objects) {
     idle_threads_.push_back(idle);
   }
   kernel.set_idle_threads(idle_threads_.size(), [this](std::size_t i) { return &idle_threads_[i]->Tcb; });
+  kernel.set_thread_rundown([this](_KTHREAD& thread) { run_down(*reinterpret_cast<_ETHREAD*>(&thread)); });
   kernel.add_thread_exit_hook([this](_KTHREAD& thread) {
     auto* ethread = reinterpret_cast<_ETHREAD*>(&thread);
-    if (ethread->process != nullptr) --ethread->process->active_threads;
+    live_threads_.erase(reinterpret_cast<std::uintptr_t>(ethread->Cid.UniqueThread));
     objects_.dereference(ethread);  // the running thread's own reference
   });
 
@@ -146,6 +149,8 @@ _ETHREAD* ProcessManager::start_thread(_EPROCESS& process, std::string name, std
   thread->Tcb.system_thread = system_thread;
   objects_.reference(thread);  // held by the running thread until it terminates
   ++process.active_threads;
+  process.threads.push_back(thread);
+  live_threads_[reinterpret_cast<std::uintptr_t>(thread->Cid.UniqueThread)] = thread;
   ke::start_thread(thread->Tcb, std::move(name), std::move(body), driver, awaited);
   return thread;
 }
@@ -153,7 +158,7 @@ _ETHREAD* ProcessManager::start_thread(_EPROCESS& process, std::string name, std
 _ETHREAD* ProcessManager::create_system_thread(std::string name, std::function<void()> body,
                                                const base::DriverIdentity* driver, bool awaited, _EPROCESS* process) {
   _EPROCESS& owner = process != nullptr ? *process : *system_;
-  WDMLAB_CHECK(!owner.terminated, "create_system_thread in a process that has ended");
+  WDMLAB_CHECK(!owner.terminated && !owner.exiting, "create_system_thread in a process that has ended");
   return start_thread(owner, std::move(name), std::move(body), driver, awaited, true);
 }
 
@@ -173,7 +178,7 @@ _EPROCESS* ProcessManager::create_process(std::string image_name, std::size_t us
 _ETHREAD* ProcessManager::create_user_thread(_EPROCESS& process, std::string name, std::function<void()> body,
                                              bool awaited) {
   if (process.system) throw UsageError("user threads run in user processes; create one with create_process");
-  if (process.terminated) {
+  if (process.terminated || process.exiting) {
     throw UsageError(fmt::format("the process '{}' has ended; it cannot start threads", process.image_name));
   }
   if (!body) throw UsageError("create_user_thread needs a body");
@@ -182,13 +187,68 @@ _ETHREAD* ProcessManager::create_user_thread(_EPROCESS& process, std::string nam
 
 NTSTATUS ProcessManager::terminate_process(_EPROCESS& process, NTSTATUS exit_status) {
   if (process.system) throw UsageError("the System process cannot be terminated");
-  if (process.terminated) return STATUS_PROCESS_IS_TERMINATING;
-  process.terminated = true;
+  if (process.terminated || process.exiting) return STATUS_PROCESS_IS_TERMINATING;
+  process.exiting = true;
   process.ExitStatus = exit_status;
+  _ETHREAD* caller = current_thread();
+  const std::vector<_ETHREAD*> threads = process.threads;
+  for (_ETHREAD* thread : threads) {
+    if (thread != caller && !thread->Tcb.system_thread) (void)terminate_thread(*thread, exit_status);
+  }
+  if (process.active_threads == 0) end_process(process, exit_status);
+  return STATUS_SUCCESS;
+}
+
+namespace {
+
+VOID NTAPI exit_apc_kernel_routine(PKAPC, PKNORMAL_ROUTINE*, PVOID*, PVOID*, PVOID*) {}
+
+VOID NTAPI exit_apc_normal_routine(PVOID context, PVOID, PVOID) {
+  ProcessManager::require().exit_current_thread(static_cast<NTSTATUS>(reinterpret_cast<std::intptr_t>(context)));
+}
+
+}  // namespace
+
+NTSTATUS ProcessManager::terminate_thread(_ETHREAD& thread, NTSTATUS exit_status) {
+  if (thread.Tcb.system_thread) return STATUS_ACCESS_DENIED;
+  if (&thread == current_thread()) exit_current_thread(exit_status);
+  if (thread.Tcb.terminated || thread.Tcb.exiting || thread.exit_requested) return STATUS_SUCCESS;
+  thread.exit_requested = true;
+  ke::initialize_apc(thread.exit_apc, thread.Tcb, &exit_apc_kernel_routine, nullptr, &exit_apc_normal_routine,
+                     UserMode, reinterpret_cast<PVOID>(static_cast<std::intptr_t>(exit_status)));
+  (void)ke::insert_queue_apc(thread.exit_apc, nullptr, nullptr, 0);
+  ke::alert_for_user_apcs(thread.Tcb);
+  return STATUS_SUCCESS;
+}
+
+void ProcessManager::exit_current_thread(NTSTATUS exit_status) {
+  if (_ETHREAD* thread = current_thread()) thread->Tcb.PreviousMode = KernelMode;  // exit runs in kernel mode
+  ke::terminate_current_thread(exit_status);
+}
+
+_ETHREAD* ProcessManager::find_thread(HANDLE id) const {
+  const auto found = live_threads_.find(reinterpret_cast<std::uintptr_t>(id));
+  return found != live_threads_.end() ? found->second : nullptr;
+}
+
+void ProcessManager::run_down(_ETHREAD& thread) {
+  if (rundown_thread_io && ke::current_irql() == PASSIVE_LEVEL) rundown_thread_io(thread);
+  _EPROCESS* process = thread.process;
+  if (process == nullptr) return;
+  std::erase(process->threads, &thread);
+  --process->active_threads;
+  if (process->active_threads == 0 && !process->system && !process->terminated) {
+    end_process(*process, thread.Tcb.ExitStatus);
+  }
+}
+
+void ProcessManager::end_process(_EPROCESS& process, NTSTATUS exit_status) {
+  if (!process.exiting) process.ExitStatus = exit_status;
+  process.exiting = true;
+  process.terminated = true;
   objects_.close_all(*process.handles);
   process.Pcb.Header.SignalState = 1;
   ke::signal_waiters(&process.Pcb.Header);
-  return STATUS_SUCCESS;
 }
 
 void* ProcessManager::map_user(_EPROCESS& process, std::size_t size) {

@@ -13,10 +13,18 @@
 // to that process's table unless OBJ_KERNEL_HANDLE. Process and thread IDs come from one sequence
 // of multiples of 4, as on Windows.
 //
-// Ending a process (terminate_process) closes every handle in its table through the object
-// manager, marks it ended and signals it; its threads that are still running are not stopped
-// (that is the caller's business) and handles they create afterwards are closed when the process
-// object is deleted.
+// Ending a thread (ke::terminate_current_thread, which every exit path reaches) first runs the
+// thread's rundown here: the I/O manager cancels the requests the thread issued and waits for
+// them (rundown_thread_io), then, if it was the last thread of a user process, the process ends:
+// every handle in its table is closed through the object manager (cleanup and close requests go
+// out from this thread) and the process object is signalled.
+//
+// Terminating another thread (terminate_thread) is asynchronous, as on Windows: a user APC that
+// ends the thread is queued to it and the thread is alerted for it, so a UserMode wait it is in
+// ends (alertable or not) and it exits on its way back to user mode; a thread blocked in a
+// KernelMode wait (inside a driver) exits only once the driver lets it go. Terminating a process
+// terminates each of its user threads that way; the process ends with its last thread (or at
+// once if it has none).
 #pragma once
 
 #include <wdm.h>
@@ -25,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/address_space.hpp"
@@ -43,8 +52,10 @@ struct _EPROCESS {
   std::unique_ptr<wdmlab::ob::HandleTable> own_handles;  // a user process's table
   wdmlab::base::UserRegion user_range{};                 // a user process's part of the user-mode address space
   NTSTATUS ExitStatus = STATUS_PENDING;
-  std::size_t active_threads = 0;  // started and not yet ended
-  bool terminated = false;
+  std::size_t active_threads = 0;  // started and not yet through their rundown
+  std::vector<_ETHREAD*> threads;  // the same threads
+  bool exiting = false;     // terminate_process was called: its threads are being terminated
+  bool terminated = false;  // ended: handles closed, process object signalled
   bool system = false;
 };
 
@@ -59,6 +70,9 @@ struct _ETHREAD {
   // user-mode layer owns (the Win32 last error, kernel32's buffers for system-service arguments).
   // Null until the layer first needs it, and for system threads.
   PVOID Teb = nullptr;
+  // terminate_thread: the user APC that ends the thread, once queued.
+  KAPC exit_apc{};
+  bool exit_requested = false;
 };
 
 namespace wdmlab::base {
@@ -95,10 +109,22 @@ class ProcessManager {
   // through SystemServiceScope). The ETHREAD carries one reference for the caller. `awaited`: the
   // lab's run_until_idle waits for it, as for Lab::spawn.
   _ETHREAD* create_user_thread(_EPROCESS& process, std::string name, std::function<void()> body, bool awaited);
-  // Ends `process`: closes every handle in its table (ObjectManager::close_in, so each type's close
-  // procedure runs), records `exit_status`, signals the process object. STATUS_PROCESS_IS_TERMINATING
-  // if it already ended.
+  // Terminates `process` with `exit_status`: each of its user threads other than the caller is
+  // terminated (terminate_thread); the process ends when the last of its threads has run down, at
+  // once if it has none. A caller that is a thread of the process exits itself afterwards
+  // (exit_current_thread). STATUS_PROCESS_IS_TERMINATING if it is ending or ended already.
   NTSTATUS terminate_process(_EPROCESS& process, NTSTATUS exit_status);
+  // Terminates `thread` with `exit_status` (asynchronously; see above). The running thread itself
+  // exits at once (does not return). STATUS_ACCESS_DENIED for a system thread (those end only by
+  // themselves, PsTerminateSystemThread); STATUS_SUCCESS if it is ending already.
+  NTSTATUS terminate_thread(_ETHREAD& thread, NTSTATUS exit_status);
+  // Ends the running thread: its rundown, then ke::terminate_current_thread.
+  [[noreturn]] void exit_current_thread(NTSTATUS exit_status);
+  // The live thread with client ID `id` (not referenced), or null.
+  _ETHREAD* find_thread(HANDLE id) const;
+  // The I/O manager's part of a thread's rundown (io installs it): cancel and wait for the
+  // thread's requests. Called on the terminating thread at PASSIVE_LEVEL.
+  std::function<void(_ETHREAD&)> rundown_thread_io;
   // `size` bytes of readable, writable, zeroed memory in `process`'s user range.
   void* map_user(_EPROCESS& process, std::size_t size);
 
@@ -111,9 +137,12 @@ class ProcessManager {
   _OBJECT_TYPE* process_type_ = nullptr;
   _EPROCESS* system_ = nullptr;
   std::vector<_ETHREAD*> idle_threads_;
+  std::unordered_map<std::uintptr_t, _ETHREAD*> live_threads_;  // by client ID
   std::uintptr_t next_client_id_ = 0x100;  // process and thread IDs
 
   HANDLE next_client_id();
+  void run_down(_ETHREAD& thread);
+  void end_process(_EPROCESS& process, NTSTATUS exit_status);
   _ETHREAD* start_thread(_EPROCESS& process, std::string name, std::function<void()> body,
                          const base::DriverIdentity* driver, bool awaited, bool system_thread);
 };

@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "ke/apc.hpp"
 #include "ke/bugcheck.hpp"
 #include "ke/kernel.hpp"
 #include "ke/thread.hpp"
@@ -57,6 +58,8 @@ SystemServiceScope::~SystemServiceScope() {
     }
   }
   thread_->PreviousMode = KernelMode;
+  // Back to user mode: a thread alerted for its user APCs (it is being terminated) takes them now.
+  if (thread_->user_apc_pending && std::uncaught_exceptions() == exceptions_) ke::deliver_user_apcs();
 }
 
 }  // namespace wdmlab::ps

@@ -11,7 +11,8 @@
 //             IRQL_GT_ZERO_AT_SYSTEM_SERVICE (service, IRQL, 0, 0); kernel or special APCs still
 //             disabled (or enabled too often) relative to entry is bug check 0x1 APC_INDEX_MISMATCH
 //             (service, ApcStateIndex = 0, CombinedApcDisable, 0 = a system call). Then the previous
-//             mode is KernelMode again. When a C++ exception is leaving the scope only the previous
+//             mode is KernelMode again, and a thread alerted for its user APCs (being terminated:
+//             ke::alert_for_user_apcs) takes them, which for termination does not return. When a C++ exception is leaving the scope only the previous
 //             mode is restored.
 //
 // `service` is the address that stands for the system service (parameter 1 of both bug checks),

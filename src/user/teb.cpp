@@ -33,12 +33,22 @@ Teb& enter(const char* function) {
                                  "a thread started with UserProcess::run",
                                  function));
   }
-  if (thread->process->terminated) ke::terminate_current_thread(thread->process->ExitStatus);
+  // A thread that was terminated while it ran user-mode code leaves at its next call.
+  if (thread->Tcb.user_apc_pending) ke::deliver_user_apcs();
+  if (thread->process->terminated || thread->process->exiting) {
+    ps::ProcessManager::require().exit_current_thread(thread->process->ExitStatus);
+  }
   if (thread->Teb == nullptr) thread->Teb = ps::ProcessManager::require().map_user(*thread->process, sizeof(Teb));
   return *static_cast<Teb*>(thread->Teb);
 }
 
 void set_last_status(Teb& teb, NTSTATUS status) { teb.last_error = RtlNtStatusToDosError(status); }
+
+BOOL succeeded(Teb& teb, NTSTATUS status) {
+  if (NT_SUCCESS(status)) return TRUE;
+  set_last_status(teb, status);
+  return FALSE;
+}
 
 PLARGE_INTEGER timeout_of(Teb& teb, DWORD milliseconds) {
   if (milliseconds == INFINITE) return nullptr;

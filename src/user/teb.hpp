@@ -49,6 +49,10 @@ NTSTATUS system_call(Api* api, const char* service, Body&& body) {
 // BaseSetLastNTError: the last error becomes the Win32 error Windows maps `status` to.
 void set_last_status(Teb& teb, NTSTATUS status);
 
+// kernel32's usual ending: TRUE for a success status; otherwise the last error is set from
+// `status` and the answer is FALSE.
+BOOL succeeded(Teb& teb, NTSTATUS status);
+
 // A millisecond timeout as the services take it: null for INFINITE, else a relative interval
 // written to the Teb.
 PLARGE_INTEGER timeout_of(Teb& teb, DWORD milliseconds);

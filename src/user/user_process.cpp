@@ -27,7 +27,7 @@ std::uint32_t UserProcess::id() const {
 void UserProcess::run(std::string name, std::function<void()> body) {
   if (!body) throw UsageError("UserProcess::run needs a body");
   _EPROCESS& process = *impl_->process;
-  if (process.terminated) {
+  if (process.terminated || process.exiting) {
     throw UsageError(fmt::format("the process '{}' (ID {}) has exited; it cannot run another thread (a process ends "
                                  "when its last thread ends: start every thread it needs before running the lab, "
                                  "or create a new process)",
@@ -58,7 +58,7 @@ void* UserProcess::invalid_address() const {
 
 void UserProcess::terminate(std::uint32_t exit_code) {
   _EPROCESS* process = impl_->process;
-  if (process->terminated) return;
+  if (process->terminated || process->exiting) return;
   // Closing the handles sends IRPs, so it happens on a thread of the machine, as
   // NtTerminateProcess from another process would run it.
   ps::ProcessManager::require().create_system_thread(
@@ -87,14 +87,7 @@ std::unique_ptr<UserProcess> create_process(std::string image_name) {
   return std::make_unique<UserProcess>(std::move(impl));
 }
 
-void end_user_thread(NTSTATUS status) {
-  ps::ProcessManager& processes = ps::ProcessManager::require();
-  _ETHREAD* thread = processes.current_thread();
-  _EPROCESS* process = thread->process;
-  if (process->terminated || process->active_threads > 1) return;
-  ps::SystemServiceScope scope(reinterpret_cast<const void*>(&end_user_thread), "NtTerminateThread");
-  (void)processes.terminate_process(*process, status);
-}
+void end_user_thread(NTSTATUS status) { ps::ProcessManager::require().exit_current_thread(status); }
 
 void exit_process(const void* service, UINT exit_code) {
   ps::ProcessManager& processes = ps::ProcessManager::require();
@@ -103,7 +96,7 @@ void exit_process(const void* service, UINT exit_code) {
     ps::SystemServiceScope scope(service, "NtTerminateProcess");
     (void)processes.terminate_process(*process, static_cast<NTSTATUS>(exit_code));
   }
-  ke::terminate_current_thread(static_cast<NTSTATUS>(exit_code));
+  processes.exit_current_thread(static_cast<NTSTATUS>(exit_code));
 }
 
 }  // namespace user

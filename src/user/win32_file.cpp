@@ -314,10 +314,31 @@ BOOL GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped, LPDWORD lpNu
     }
   }
   store(lpNumberOfBytesTransferred, lpOverlapped->InternalHigh);
-  const NTSTATUS status = status_of(*lpOverlapped);
-  if (NT_SUCCESS(status)) return TRUE;
-  user::set_last_status(teb, status);
-  return FALSE;
+  return user::succeeded(teb, status_of(*lpOverlapped));
+}
+
+// --- cancelling I/O --------------------------------------------------------------------------------
+
+BOOL CancelIo(HANDLE hFile) {
+  Teb& teb = user::enter("CancelIo");
+  return user::succeeded(teb, system_call(&CancelIo, "NtCancelIoFile", [&] {
+                     return io::cancel_io_file(hFile, nullptr, false, &teb.io_status);
+                   }));
+}
+
+BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
+  Teb& teb = user::enter("CancelIoEx");
+  PIO_STATUS_BLOCK request = lpOverlapped != nullptr ? status_block_of(lpOverlapped) : nullptr;
+  return user::succeeded(teb, system_call(&CancelIoEx, "NtCancelIoFileEx", [&] {
+                     return io::cancel_io_file(hFile, request, true, &teb.io_status);
+                   }));
+}
+
+BOOL CancelSynchronousIo(HANDLE hThread) {
+  Teb& teb = user::enter("CancelSynchronousIo");
+  return user::succeeded(teb, system_call(&CancelSynchronousIo, "NtCancelSynchronousIoFile", [&] {
+                     return io::cancel_synchronous_io_file(hThread, nullptr, &teb.io_status);
+                   }));
 }
 
 // --- I/O completion ports ---------------------------------------------------------------------------

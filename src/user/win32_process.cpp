@@ -1,5 +1,6 @@
 // Processes, threads, the last error and virtual memory.
 #include "base/address_space.hpp"
+#include "ob/object.hpp"
 #include "ps/process.hpp"
 #include "user/teb.hpp"
 #include "user/user_process.hpp"
@@ -8,6 +9,7 @@ namespace wdmlab::win32 {
 
 namespace {
 
+using user::system_call;
 using user::Teb;
 
 _ETHREAD& current_thread() { return *ps::ProcessManager::require().current_thread(); }
@@ -55,6 +57,64 @@ DWORD GetCurrentProcessId() {
 DWORD GetCurrentThreadId() {
   (void)user::enter("GetCurrentThreadId");
   return static_cast<DWORD>(reinterpret_cast<ULONG_PTR>(current_thread().Cid.UniqueThread));
+}
+
+HANDLE OpenThread(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwThreadId) {
+  Teb& teb = user::enter("OpenThread");
+  ps::ProcessManager& processes = ps::ProcessManager::require();
+  const NTSTATUS status = system_call(&OpenThread, "NtOpenThread", [&] {
+    _ETHREAD* thread = processes.find_thread(reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(dwThreadId)));
+    if (thread == nullptr) return STATUS_INVALID_CID;
+    return ob::ObjectManager::require().open_object(thread, bInheritHandle ? OBJ_INHERIT : 0, dwDesiredAccess,
+                                                    processes.thread_type(), UserMode, &teb.handle);
+  });
+  return user::succeeded(teb, status) ? teb.handle : nullptr;
+}
+
+BOOL TerminateThread(HANDLE hThread, DWORD dwExitCode) {
+  Teb& teb = user::enter("TerminateThread");
+  ps::ProcessManager& processes = ps::ProcessManager::require();
+  const auto exit_status = static_cast<NTSTATUS>(dwExitCode);
+  return user::succeeded(teb, system_call(&TerminateThread, "NtTerminateThread", [&] {
+    _ETHREAD* thread = nullptr;
+    ob::ObjectManager& objects = ob::ObjectManager::require();
+    NTSTATUS status = objects.reference_by_handle(hThread, THREAD_TERMINATE, processes.thread_type(), UserMode,
+                                                  reinterpret_cast<void**>(&thread), nullptr);
+    if (!NT_SUCCESS(status)) return status;
+    const bool self = thread == &current_thread();
+    if (!self) status = processes.terminate_thread(*thread, exit_status);
+    objects.dereference(thread);
+    if (self) processes.exit_current_thread(exit_status);
+    return status;
+  }));
+}
+
+BOOL GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode) {
+  Teb& teb = user::enter("GetExitCodeThread");
+  ps::ProcessManager& processes = ps::ProcessManager::require();
+  DWORD code = 0;
+  const NTSTATUS status = system_call(&GetExitCodeThread, "NtQueryInformationThread", [&] {
+    _ETHREAD* thread = nullptr;
+    OBJECT_HANDLE_INFORMATION information{};
+    ob::ObjectManager& objects = ob::ObjectManager::require();
+    NTSTATUS result = objects.reference_by_handle(hThread, 0, processes.thread_type(), UserMode,
+                                                  reinterpret_cast<void**>(&thread), &information);
+    if (!NT_SUCCESS(result)) return result;
+    if ((information.GrantedAccess & (THREAD_QUERY_INFORMATION | THREAD_QUERY_LIMITED_INFORMATION)) == 0) {
+      result = STATUS_ACCESS_DENIED;
+    } else {
+      code = thread->Tcb.terminated ? static_cast<DWORD>(thread->Tcb.ExitStatus) : STILL_ACTIVE;
+    }
+    objects.dereference(thread);
+    return result;
+  });
+  if (!user::succeeded(teb, status)) return FALSE;
+  if (lpExitCode == nullptr) {
+    teb.last_error = ERROR_NOACCESS;
+    return FALSE;
+  }
+  *lpExitCode = code;
+  return TRUE;
 }
 
 void ExitProcess(UINT uExitCode) {

@@ -12,13 +12,9 @@ namespace wdmlab::win32 {
 namespace {
 
 using user::system_call;
+using user::succeeded;
 using user::Teb;
 
-BOOL succeeded(Teb& teb, NTSTATUS status) {
-  if (NT_SUCCESS(status)) return TRUE;
-  user::set_last_status(teb, status);
-  return FALSE;
-}
 
 // Win32's named objects live in \BaseNamedObjects (one session).
 void named_object_attributes(Teb& teb, LPCWSTR name, LPSECURITY_ATTRIBUTES security) {

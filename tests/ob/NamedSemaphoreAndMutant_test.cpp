@@ -79,6 +79,7 @@ TEST(NamedMutant, OnlyItsOwnerReleasesItAndItsNextWaiterGetsIt) {
 TEST(NamedMutant, AThreadEndingWhileItOwnsOneAbandonsIt) {
   Lab lab({.processors = 2, .seed = 7});
   _EPROCESS* process = processes().create_process("app.exe");
+  keep_alive(process);  // the owner's end must not end the process
   static HANDLE mutant = nullptr;
   NTSTATUS waited = -1;
   start_user_thread(process, "owner", [&] {

@@ -19,6 +19,8 @@ TEST(UserModeHandles, AHandleValueFromOneProcessIsInvalidInAnother) {
   Lab lab({.processors = 2, .seed = 8});
   _EPROCESS* a = processes().create_process("a.exe");
   _EPROCESS* b = processes().create_process("b.exe");
+  keep_alive(a);
+  keep_alive(b);
   HANDLE in_a = nullptr;
   NTSTATUS in_own = -1, in_other = -1, in_kernel_table = -1;
   start_user_thread(a, "a", [&] {

@@ -133,6 +133,8 @@ TEST(ZwDuplicateObject, CopiesAHandleFromOneUserProcessIntoAnother) {
   Lab lab({.processors = 2, .seed = 9});
   _EPROCESS* a = processes().create_process("producer.exe");
   _EPROCESS* b = processes().create_process("consumer.exe");
+  keep_alive(a);
+  keep_alive(b);
   HANDLE in_a = nullptr, in_b = nullptr;
   NTSTATUS duplicated = -1, used_in_b = -1;
   LONG previous = -1;
@@ -163,6 +165,7 @@ TEST(ZwDuplicateObject, CopiesAHandleFromOneUserProcessIntoAnother) {
 TEST(ZwDuplicateObject, AUserModeCallerCannotGainAccessTheSourceHandleLacks) {
   Lab lab({.processors = 1, .seed = 1});
   _EPROCESS* process = processes().create_process("app.exe");
+  keep_alive(process);
   NTSTATUS widen = -1, same = -1, narrow = -1, kernel_widen = -1;
   start_user_thread(process, "main", [&] {
     in_service([&] {

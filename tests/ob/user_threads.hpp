@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -18,6 +19,23 @@ inline ps::ProcessManager& processes() { return ps::ProcessManager::require(); }
 inline void start_user_thread(_EPROCESS* process, std::string name, std::function<void()> body) {
   _ETHREAD* thread = processes().create_user_thread(*process, std::move(name), std::move(body), true);
   ob::ObjectManager::require().dereference(thread);  // the caller's reference; the running thread keeps its own
+}
+
+// Keeps `process` from ending when the threads a test starts in it end (a process ends with its
+// last thread): a thread of it that waits in user mode until the process is terminated. The lab
+// does not wait for it.
+inline void keep_alive(_EPROCESS* process) {
+  auto never = std::make_shared<KEVENT>();
+  KeInitializeEvent(never.get(), NotificationEvent, FALSE);
+  _ETHREAD* thread = processes().create_user_thread(
+      *process, "keep-alive",
+      [never] {
+        static const char tag = 0;
+        ps::SystemServiceScope scope(&tag, "a test's system service");
+        KeWaitForSingleObject(never.get(), UserRequest, UserMode, FALSE, nullptr);
+      },
+      false);
+  ob::ObjectManager::require().dereference(thread);
 }
 
 // Runs `body` inside a system service of the running user thread.

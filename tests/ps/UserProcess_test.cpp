@@ -117,6 +117,17 @@ TEST(UserProcess, TerminatingAProcessClosesEveryHandleInItsTableAndSignalsIt) {
   g_closes.clear();
   void* recorder = objects.create_object(type, 8);  // our own reference keeps it alive throughout
   _EPROCESS* process = processes().create_process("app.exe");
+  // A thread that outlives "main" (a process ends with its last thread) and waits in user mode
+  // until the process is terminated.
+  KEVENT never;
+  KeInitializeEvent(&never, NotificationEvent, FALSE);
+  ob::ObjectManager::require().dereference(processes().create_user_thread(
+      *process, "waiter",
+      [&] {
+        ps::SystemServiceScope scope(&never, "test service");
+        KeWaitForSingleObject(&never, UserRequest, UserMode, FALSE, nullptr);
+      },
+      false));
   PVOID event = nullptr;
   std::int64_t event_pointers_before = -1;
   start(process, "main", [&] {

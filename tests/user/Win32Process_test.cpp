@@ -32,7 +32,7 @@ TEST(UserProcess, ExitProcessEndsTheCallingThreadWithTheExitCode) {
   EXPECT_TRUE(t.lab.findings().empty());
 }
 
-TEST(UserProcess, TerminateFromOutsideClosesTheHandlesOfABlockedProcess) {
+TEST(UserProcess, TerminateFromOutsideWaitsFiveMinutesForAnIrpNobodyCompletesThenEndsTheProcess) {
   AppLab t;
   auto* overlapped = t.app.alloc_array<OVERLAPPED>(1);
   t.app.run("main", [&] {
@@ -42,14 +42,27 @@ TEST(UserProcess, TerminateFromOutsideClosesTheHandlesOfABlockedProcess) {
     WaitForSingleObject(never, 1000);  // still waiting when the process is terminated
   });
   EXPECT_EQ(t.lab.run_for(std::chrono::milliseconds(10)), RunStatus::TimeElapsed);
+  const std::uint64_t terminated_at = t.lab.now();
   t.app.terminate(9);
-  t.lab.run_for(std::chrono::milliseconds(1));
+  // The user-mode wait ends at once; the thread then cancels its IRP (io_test keeps it without a
+  // cancel routine) and waits for it, so the process has not ended yet.
+  EXPECT_EQ(t.lab.run_for(std::chrono::seconds(1)), RunStatus::TimeElapsed);
+  EXPECT_FALSE(t.app.exited());
+  EXPECT_TRUE(t.lab.findings().empty());
+  // Five minutes later the I/O manager gives up on the IRP, reports it and lets the thread go; the
+  // process ends and its handle is closed (cleanup). The IRP still holds the file: no close.
+  EXPECT_EQ(t.lab.run_until_idle(), RunStatus::Idle);
   EXPECT_TRUE(t.app.exited());
   EXPECT_EQ(t.app.exit_code(), 9u);
+  EXPECT_GE(t.lab.now() - terminated_at, std::uint64_t{300} * 10'000'000);
+  ASSERT_EQ(t.lab.findings().size(), 1u);
+  const Finding& finding = t.lab.findings()[0];
+  EXPECT_EQ(finding.code, DRIVER_VERIFIER_DETECTED_VIOLATION);
+  EXPECT_EQ(finding.parameters[0], 0x135u);
+  EXPECT_EQ(finding.parameters[2], 300000u);
+  EXPECT_EQ(finding.severity, Severity::NonFatal);
+  EXPECT_EQ(finding.driver, "io_test");
   EXPECT_EQ(t.driver_lines(), (std::vector<std::string>{"io_test: create '(null)'", "io_test: pend", "io_test: cleanup"}));
-  // The thread ends when its wait does; the kept IRP still holds the file, so no close yet.
-  EXPECT_EQ(t.lab.run_until_idle(), RunStatus::Idle);
-  EXPECT_EQ(lines_with(t.lab.log(), "io_test: close").size(), 0u);
 }
 
 TEST(UserProcess, IdsComeFromTheProcessAndThreadObjects) {
