@@ -23,8 +23,8 @@ namespace {
 // Loads the io_bench driver into a benchmark lab, has `start(lab, thread)` start the thread that
 // runs `body(state)`, and runs the lab until that thread is done.
 template <class Start, class Body>
-void run_with_driver(benchmark::State& state, Start start, Body body) {
-  wdmlab::Lab lab(wdmlab::bench::lab_options());
+void run_with_driver(benchmark::State& state, Start start, Body body, bool protect_freed_irps = false) {
+  wdmlab::Lab lab(wdmlab::bench::lab_options(protect_freed_irps));
   if (!lab.load_driver(io_bench_driver_DriverEntry, "io_bench").loaded()) {
     state.SkipWithError("io_bench did not load");
     return;
@@ -45,20 +45,25 @@ void start_system_thread(wdmlab::Lab& lab, std::function<void()> thread) { lab.s
 
 // A kernel-mode IRP the caller allocates, sent down state.range(0) devices and completed by the
 // bottom one; `code` says how the upper devices forward it.
-void BM_KernelIrpRoundTrip(benchmark::State& state, ULONG code) {
-  run_with_driver(state, start_system_thread, [code](benchmark::State& s) {
-    PDEVICE_OBJECT target = IoBenchDevice(static_cast<ULONG>(s.range(0)));
-    for (auto _ : s) {
-      const NTSTATUS status = IoBenchRoundTrip(target, IRP_MJ_INTERNAL_DEVICE_CONTROL, code);
-      if (status != STATUS_SUCCESS) {
-        s.SkipWithError("the round trip failed");
-        break;
-      }
-    }
-  });
+void BM_KernelIrpRoundTrip(benchmark::State& state, ULONG code, bool protect_freed_irps = false) {
+  run_with_driver(
+      state, start_system_thread,
+      [code](benchmark::State& s) {
+        PDEVICE_OBJECT target = IoBenchDevice(static_cast<ULONG>(s.range(0)));
+        for (auto _ : s) {
+          const NTSTATUS status = IoBenchRoundTrip(target, IRP_MJ_INTERNAL_DEVICE_CONTROL, code);
+          if (status != STATUS_SUCCESS) {
+            s.SkipWithError("the round trip failed");
+            break;
+          }
+        }
+      },
+      protect_freed_irps);
 }
 BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, skip, IOCTL_IO_BENCH_SKIP)->Arg(1)->Arg(3)->Arg(8);
 BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, copy_and_complete, IOCTL_IO_BENCH_COPY)->Arg(1)->Arg(3)->Arg(8);
+// The same with freed IRPs protected (LabOptions::protect_freed_irps, the lab's default).
+BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, skip_protected, IOCTL_IO_BENCH_SKIP, true)->Arg(1);
 
 // DeviceIoControl from a simulated user-mode process on a synchronous handle to \\.\IoBench (one
 // device, METHOD_BUFFERED): the system call, the IRP the I/O manager builds with its system

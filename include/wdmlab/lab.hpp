@@ -41,6 +41,11 @@ struct LabOptions {
   std::uint32_t watchdog_ms = 2000;  // CPU time a context may run without a kernel call; 0 = off
   std::size_t stack_size = 256 * 1024;
   bool record_schedule = false;
+  // Special pool for IRPs: a freed IRP stays inaccessible for a while (the last 512 freed), so a
+  // driver touching an IRP after it was completed and freed is stopped with 0xD5
+  // DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL at the faulting instruction. Costs two mprotect calls
+  // per IRP (a few microseconds); turn it off for raw throughput.
+  bool protect_freed_irps = true;
 };
 
 enum class RunStatus {

@@ -66,7 +66,8 @@ bool cancel_irp_locked(PIRP irp, KIRQL irql) {
     IoReleaseCancelSpinLock(irql);
     return false;
   }
-  if (irp->CurrentLocation > irp->StackCount) {
+  // Windows' own test: past the position an IRP has before it is first sent.
+  if (irp->CurrentLocation > irp->StackCount + 1) {
     ke::bug_check(CANCEL_STATE_IN_COMPLETED_IRP, address_of(irp), address_of(reinterpret_cast<const void*>(routine)),
                   0, 0,
                   fmt::format("IoCancelIrp found cancel routine {} set on IRP {}, which no driver holds (it is being "

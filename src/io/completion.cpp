@@ -155,7 +155,7 @@ NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
   if (irql > DISPATCH_LEVEL) {
     io_violation(0x10, irql, 0, 0, fmt::format("IoCallDriver was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
   }
-  if (irp == nullptr || irp->Type != IO_TYPE_IRP) {
+  if (irp == nullptr || IoManager::require().irps().zone().is_quarantined(irp) || irp->Type != IO_TYPE_IRP) {
     io_violation(0x03, address_of(irp), 0, 0,
                  fmt::format("IoCallDriver was given {}, which is not an IRP (its Type is not IO_TYPE_IRP).",
                              static_cast<const void*>(irp)));
@@ -202,7 +202,8 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     io_violation(0x0E, irql, address_of(irp), 0,
                  fmt::format("IoCompleteRequest was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
   }
-  if (irp == nullptr || irp->Type != IO_TYPE_IRP || irp->CurrentLocation > irp->StackCount + 1) {
+  if (irp == nullptr || IoManager::require().irps().zone().is_quarantined(irp) || irp->Type != IO_TYPE_IRP ||
+      irp->CurrentLocation > irp->StackCount + 1) {
     ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
                   fmt::format("IoCompleteRequest was called for {}, which is not an IRP in progress: it was "
                               "completed (and freed) already.",

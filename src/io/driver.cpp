@@ -5,6 +5,9 @@
 #include "io/cancel.hpp"
 #include "io/completion_port.hpp"
 #include "io/file.hpp"
+#include "io/violation.hpp"
+#include "ke/bugcheck.hpp"
+#include "ke/kernel.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
 #include "wdmlab/errors.hpp"
@@ -60,6 +63,8 @@ IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
   if (ps::ProcessManager* processes = ps::ProcessManager::current()) {
     processes->rundown_thread_io = [](_ETHREAD& thread) { rundown_thread_io(thread); };
   }
+  ke::Kernel::require().add_memory_fault_check(
+      [this](std::uintptr_t address, bool write, std::uintptr_t pc) { check_freed_irp_fault(address, write, pc); });
   current_io_manager = this;
 }
 
@@ -71,6 +76,23 @@ IoManager::~IoManager() {
     wdmlab_io_device_type = nullptr;
     wdmlab_io_file_type = nullptr;
   }
+}
+
+void IoManager::check_freed_irp_fault(std::uintptr_t address, bool write, std::uintptr_t pc) {
+  const IRP* irp = irps_.zone().quarantined_irp_at(address);
+  if (irp == nullptr) return;
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  const bool driver_known = scheduler != nullptr && scheduler->running() != nullptr &&
+                            scheduler->running()->driver() != nullptr;
+  ke::bug_check(driver_known ? DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL : PAGE_FAULT_IN_FREED_SPECIAL_POOL, address,
+                write ? 1 : 0, pc, 0,
+                fmt::format("Invalid {} of address {:#x}, at offset {:#x} in IRP {}, which was completed and freed: "
+                            "the I/O manager frees an IRP once its completion has finished (for a request from a "
+                            "thread, when that thread runs the completion's final stage), so a driver must not touch "
+                            "an IRP after IoCompleteRequest, or after another processor may have completed it.",
+                            write ? "write" : "read", address, address - reinterpret_cast<std::uintptr_t>(irp),
+                            static_cast<const void*>(irp)),
+                {}, pc);
 }
 
 DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALIZE entry, PVOID image_start,

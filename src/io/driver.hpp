@@ -65,6 +65,10 @@ class IoManager {
   // IoAllocateIrp's work: a laid-out IRP charged to `allocator` (null: the I/O manager), or null.
   IRP* allocate_irp(CCHAR stack_size, bool charge_quota, const base::DriverIdentity* allocator);
   void free_irp(IRP* irp, const void* caller);
+  // The memory fault check for freed IRPs (ke::Kernel::add_memory_fault_check): a fault inside a
+  // quarantined IRP is 0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCC when no driver is
+  // running) [address, 0 read / 1 write, faulting pc, 0].
+  void check_freed_irp_fault(std::uintptr_t address, bool write, std::uintptr_t pc);
 
   // Device objects (device.hpp).
   _OBJECT_TYPE* device_type() { return device_type_; }

@@ -126,12 +126,18 @@ IrpZone::IrpZone() {
     size_class.base = reinterpret_cast<std::uintptr_t>(region);
     size_class.limit = size_class.base + bytes;
     size_class.next = size_class.base;
+    void* records = ::mmap(nullptr, sizeof(IrpRecord) * kSlotsPerClass[i], PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    WDMLAB_CHECK(records != MAP_FAILED, "cannot reserve IRP records: {}", std::strerror(errno));
+    size_class.records = static_cast<IrpRecord*>(records);
   }
 }
 
 IrpZone::~IrpZone() {
-  for (SizeClass& size_class : classes_) {
+  for (std::size_t i = 0; i < kClasses; ++i) {
+    SizeClass& size_class = classes_[i];
     ::munmap(reinterpret_cast<void*>(size_class.base), size_class.limit - size_class.base);
+    ::munmap(size_class.records, sizeof(IrpRecord) * kSlotsPerClass[i]);
   }
 }
 
@@ -146,25 +152,52 @@ IRP* IrpZone::take(int stack_size) {
     size_class.free.pop_back();
   } else {
     if (size_class.next + size_class.slot_bytes > size_class.limit) return nullptr;
-    auto* record = reinterpret_cast<IrpRecord*>(size_class.next);
+    irp = reinterpret_cast<IRP*>(size_class.next);
     size_class.next += size_class.slot_bytes;
+    IrpRecord* record = record_of(irp);
     new (record) IrpRecord{};
     record->in_zone = true;
     record->size_class = index;
-    irp = reinterpret_cast<IRP*>(record + 1);
   }
   ++live_;
   return irp;
 }
 
 void IrpZone::give_back(IRP* irp, IrpRecord& record) {
-  WDMLAB_CHECK(&record == &slot_record(irp) && record.in_zone && record.state == IrpState::Free,
+  WDMLAB_CHECK(&record == record_of(irp) && record.in_zone && record.state == IrpState::Free,
                "returning IRP {} that is not a free zone slot", static_cast<void*>(irp));
-  // A stale pointer to a freed IRP must not pass for an IRP.
   irp->Type = 0;
   irp->Size = 0;
-  classes_[record.size_class].free.push_back(irp);
   --live_;
+  if (!quarantine_enabled_) {
+    classes_[record.size_class].free.push_back(irp);
+    return;
+  }
+  const std::size_t bytes = classes_[record.size_class].slot_bytes;
+  WDMLAB_CHECK(::mprotect(irp, bytes, PROT_NONE) == 0, "mprotect: {}", std::strerror(errno));
+  record.quarantined = true;
+  quarantine_.push_back(irp);
+  if (quarantine_.size() <= kQuarantine) return;
+  IRP* oldest = quarantine_.front();
+  quarantine_.pop_front();
+  IrpRecord& oldest_record = *record_of(oldest);
+  SizeClass& size_class = classes_[oldest_record.size_class];
+  WDMLAB_CHECK(::mprotect(oldest, size_class.slot_bytes, PROT_READ | PROT_WRITE) == 0, "mprotect: {}",
+               std::strerror(errno));
+  oldest_record.quarantined = false;
+  size_class.free.push_back(oldest);
+}
+
+const IRP* IrpZone::quarantined_irp_at(std::uintptr_t address) const {
+  for (std::size_t index = 0; index < kClasses; ++index) {
+    const SizeClass& size_class = classes_[index];
+    if (address < size_class.base || address >= size_class.next) continue;
+    const std::size_t slot = slot_index(index, address - size_class.base);
+    const IrpRecord& record = size_class.records[slot];
+    if (record.state != IrpState::Free || !record.quarantined) return nullptr;
+    return reinterpret_cast<const IRP*>(size_class.base + slot * size_class.slot_bytes);
+  }
+  return nullptr;
 }
 
 void lay_out_irp(IRP* irp, USHORT packet_size, CCHAR stack_size) {
@@ -182,7 +215,7 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
   if (stack_size < 0) return nullptr;
   IRP* irp = irps_.zone().take(stack_size);
   if (irp == nullptr) return nullptr;
-  IrpRecord& record = IrpZone::slot_record(irp);
+  IrpRecord& record = *irps_.zone().record_of(irp);
   record.allocator = allocator;
   record.serial = irps_.next_serial();
   record.quota = charge_quota;
@@ -197,7 +230,7 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
 
 void IoManager::free_irp(IRP* irp, const void* caller) {
   ke::require_irql_at_most(DISPATCH_LEVEL, "IoFreeIrp", caller, irp);
-  if (irp == nullptr || irp->Type != IO_TYPE_IRP) {
+  if (irp == nullptr || irps_.zone().is_quarantined(irp) || irp->Type != IO_TYPE_IRP) {
     io_violation(0x01, address_of(irp), 0, 0,
                  fmt::format("IoFreeIrp was given {}, which is not an IRP (its Type is not IO_TYPE_IRP; freed "
                              "already?).",

@@ -1,10 +1,11 @@
 // io/irp.hpp - IRP memory and the IRP life cycle.
 //
 // IoAllocateIrp takes IRPs from an IrpZone: three size classes (up to 4, 12 and 127 stack
-// locations), each a reserved range of fixed-size slots with an IrpRecord in front of the IRP.
-// Because the zone is one address range per class, "is this an IRP the I/O manager allocated?"
-// is a range check, never a guess, and the record is found in O(1). IRPs a driver lays out in its
-// own memory (IoInitializeIrp) get a record in a side table instead.
+// locations), each a reserved range of page-aligned, page-granular slots, with the slots'
+// IrpRecords in an array of their own. Because the zone is one address range per class, "is this
+// an IRP the I/O manager allocated?" is a range check, never a guess, and the record is found in
+// O(1) without touching the IRP. IRPs a driver lays out in its own memory (IoInitializeIrp) get a
+// record in a side table instead.
 //
 // Each record holds the IRP's state; every routine that moves an IRP (IoCallDriver,
 // IoCompleteRequest, the end of the completion walk, the final stage, IoFreeIrp, IoReuseIrp,
@@ -12,14 +13,19 @@
 // below). An event the table does not allow is a driver bug, reported with the bug check the
 // table names for that (event, state) pair.
 //
-// Freed slots are reused last-in first-out. A freed IRP keeps no valid Type, so a stale pointer
-// passed back to the I/O manager is recognised (0xC9 / 0x03 or 0x44).
+// A freed slot is made inaccessible and kept in a quarantine (the last kQuarantine freed IRPs)
+// before it can be reused, the way special pool treats IRPs: a driver touching an IRP after it was
+// completed and freed faults, and the fault is reported as 0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL
+// (freed_irp_fault). Slots leaving the quarantine become accessible again and are reused last-in
+// first-out. A stale pointer passed back to the I/O manager is recognised from the record alone
+// (0x44 for IoCompleteRequest).
 #pragma once
 
 #include <wdm.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -65,9 +71,10 @@ struct IrpRecord {
   std::uint64_t serial = 0;
   std::uint32_t system_buffer_length = 0;  // bytes of AssociatedIrp.SystemBuffer the I/O manager allocated
   bool disassociated = false;  // its thread ended without it (cancel.hpp, rundown_thread_io)
-  std::uint8_t reserved[3] = {};
+  bool quarantined = false;    // a freed zone slot, inaccessible until it leaves the quarantine
+  std::uint8_t reserved[2] = {};
 };
-static_assert(sizeof(IrpRecord) % 16 == 0, "an IRP after its record must stay 16-byte aligned");
+static_assert(sizeof(IrpRecord) == 32, "records are packed in arrays");
 
 // What applying an event found.
 struct IrpTransition {
@@ -117,9 +124,13 @@ class IrpZone {
   // The size classes: IRPs with up to this many stack locations.
   static constexpr std::size_t kClasses = 3;
   static constexpr int kClassStackSize[kClasses] = {4, 12, kMaxStackSize};
-  // The bytes of a slot: the record, the IRP and its stack locations.
+  static constexpr std::size_t kPage = 4096;
+  // Freed IRPs kept inaccessible before their slots are reused.
+  static constexpr std::size_t kQuarantine = 512;
+  // The bytes of a slot: the IRP and its stack locations, rounded up to whole pages.
   static constexpr std::size_t slot_bytes(int stack_size) {
-    return sizeof(IrpRecord) + sizeof(IRP) + static_cast<std::size_t>(stack_size) * sizeof(IO_STACK_LOCATION);
+    const std::size_t bytes = sizeof(IRP) + static_cast<std::size_t>(stack_size) * sizeof(IO_STACK_LOCATION);
+    return (bytes + kPage - 1) / kPage * kPage;
   }
 
   IrpZone();
@@ -130,24 +141,33 @@ class IrpZone {
   // A slot for an IRP with `stack_size` locations (0..kMaxStackSize), its record reset to state
   // Free; null when the class is exhausted. The IRP memory is not initialized.
   IRP* take(int stack_size);
-  // Returns a slot; `record` is its record (slot_record), in state Free.
+  // Returns a slot (its record in state Free): into the quarantine, inaccessible.
   void give_back(IRP* irp, IrpRecord& record);
-  // The record in front of `irp` if `irp` is a slot of this zone, else null. (Inline: every IRP
-  // routine looks its IRP up.)
+  // The record of `irp` if `irp` is a slot of this zone, else null. Never touches the IRP.
+  // (Inline: every IRP routine looks its IRP up.)
   IrpRecord* record_of(const IRP* irp) const {
     const auto address = reinterpret_cast<std::uintptr_t>(irp);
     for (std::size_t index = 0; index < kClasses; ++index) {
       const SizeClass& size_class = classes_[index];
       if (address < size_class.base || address >= size_class.next) continue;
-      if (offset_in_slot(index, address - size_class.base) != sizeof(IrpRecord)) return nullptr;
-      return reinterpret_cast<IrpRecord*>(address - sizeof(IrpRecord));
+      const std::size_t offset = address - size_class.base;
+      const std::size_t slot = slot_index(index, offset);
+      if (slot * size_class.slot_bytes != offset) return nullptr;
+      return &size_class.records[slot];
     }
     return nullptr;
   }
-  // The record in front of a slot take() returned, without the range check record_of makes.
-  static IrpRecord& slot_record(IRP* irp) { return *(reinterpret_cast<IrpRecord*>(irp) - 1); }
+  // The freed IRP whose inaccessible slot holds `address`, or null.
+  const IRP* quarantined_irp_at(std::uintptr_t address) const;
+  // True if `irp` is a freed slot still in the quarantine.
+  bool is_quarantined(const IRP* irp) const {
+    const IrpRecord* record = record_of(irp);
+    return record != nullptr && record->state == IrpState::Free && record->quarantined;
+  }
 
   std::uint64_t live() const { return live_; }
+  // Whether freed slots go through the quarantine (the default) or straight back to the free list.
+  void set_quarantine(bool enabled) { quarantine_enabled_ = enabled; }
 
  private:
   struct SizeClass {
@@ -155,24 +175,27 @@ class IrpZone {
     std::size_t slot_bytes = 0;
     std::uintptr_t base = 0;
     std::uintptr_t limit = 0;
-    std::uintptr_t next = 0;     // first never-used slot
-    std::vector<IRP*> free;      // returned slots, reused last in first out
+    std::uintptr_t next = 0;      // first never-used slot
+    IrpRecord* records = nullptr;  // one per slot
+    std::vector<IRP*> free;       // accessible returned slots, reused last in first out
   };
-  // `offset` modulo the slot size of class `index`; the slot sizes are constants, so each
-  // remainder compiles to multiplications instead of a division.
-  static std::size_t offset_in_slot(std::size_t index, std::size_t offset) {
-    static_assert(kClasses == 3, "offset_in_slot has one case per size class");
+  // `offset` divided by the slot size of class `index`; the slot sizes are constants, so each
+  // quotient compiles to a shift or a multiplication instead of a division.
+  static std::size_t slot_index(std::size_t index, std::size_t offset) {
+    static_assert(kClasses == 3, "slot_index has one case per size class");
     switch (index) {
       case 0:
-        return offset % slot_bytes(kClassStackSize[0]);
+        return offset / slot_bytes(kClassStackSize[0]);
       case 1:
-        return offset % slot_bytes(kClassStackSize[1]);
+        return offset / slot_bytes(kClassStackSize[1]);
       default:
-        return offset % slot_bytes(kClassStackSize[2]);
+        return offset / slot_bytes(kClassStackSize[2]);
     }
   }
 
   SizeClass classes_[kClasses];
+  std::deque<IRP*> quarantine_;  // oldest first
+  bool quarantine_enabled_ = true;
   std::uint64_t live_ = 0;
 };
 

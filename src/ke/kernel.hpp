@@ -58,6 +58,16 @@ class Kernel {
   // thread): runs first in terminate_current_thread, on the terminating thread, while it can
   // still wait. One is installed at a time.
   void set_thread_rundown(std::function<void(_KTHREAD&)> rundown) { thread_rundown_ = std::move(rundown); }
+  // Consulted first for every memory fault on a lab context (address, write, faulting pc): a
+  // subsystem that recognises the address as memory it keeps inaccessible on purpose (freed IRPs,
+  // special pool) reports the fault with its own bug check and does not return; otherwise it
+  // returns and the fault is handled the usual way.
+  void add_memory_fault_check(std::function<void(std::uintptr_t, bool, std::uintptr_t)> check) {
+    memory_fault_checks_.push_back(std::move(check));
+  }
+  const std::vector<std::function<void(std::uintptr_t, bool, std::uintptr_t)>>& memory_fault_checks() const {
+    return memory_fault_checks_;
+  }
   void run_thread_rundown(_KTHREAD& thread) {
     if (thread_rundown_) thread_rundown_(thread);
   }
@@ -100,6 +110,7 @@ class Kernel {
   std::unordered_map<const KSPIN_LOCK*, std::vector<sched::Context*>> spinners_;
   std::vector<std::function<void(_KTHREAD&)>> exit_hooks_;
   std::function<void(_KTHREAD&)> thread_rundown_;
+  std::vector<std::function<void(std::uintptr_t, bool, std::uintptr_t)>> memory_fault_checks_;
   WaitOwnerResolver wait_owner_resolver_ = nullptr;
 };
 

@@ -65,6 +65,7 @@ const char* access_kind(const sched::FaultRecord& fault) {
   switch (fault.signal) {
     case SIGSEGV:
     case SIGBUS: {
+      for (const auto& check : Kernel::require().memory_fault_checks()) check(fault.address, fault.write, fault.pc);
       const ULONG_PTR access = fault.execute ? 8 : fault.write ? 1 : 0;
       if (irql >= DISPATCH_LEVEL) {
         const bool in_driver = context.driver() != nullptr;

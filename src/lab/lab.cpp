@@ -93,6 +93,7 @@ struct Lab::Impl {
         io(objects) {
     base::set_current_log(&log);
     base::AddressSpace::set_current(&address_space);
+    io.irps().zone().set_quarantine(options.protect_freed_irps);
     rtl::reset_debug_filter();  // each machine boots with the default DbgPrint filter
   }
 

@@ -7,6 +7,7 @@
 
 typedef struct _IOTEST_EXTENSION {
   PIRP Kept;
+  PIRP Cancelable;  /* guarded by the cancel spin lock */
 } IOTEST_EXTENSION, *PIOTEST_EXTENSION;
 
 static UNICODE_STRING DeviceName = RTL_CONSTANT_STRING(L"\\Device\\IoTest");
@@ -55,6 +56,32 @@ static NTSTATUS IoTestWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
   return Complete(Irp, STATUS_SUCCESS, IoGetCurrentIrpStackLocation(Irp)->Parameters.Write.Length);
 }
 
+static DRIVER_CANCEL IoTestCancel;
+static VOID IoTestCancel(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
+  PIOTEST_EXTENSION extension = (PIOTEST_EXTENSION)DeviceObject->DeviceExtension;
+  if (extension->Cancelable == Irp) extension->Cancelable = NULL;
+  IoReleaseCancelSpinLock(Irp->CancelIrql);
+  DbgPrint("io_test: cancel\n");
+  Complete(Irp, STATUS_CANCELLED, 0);
+}
+
+static NTSTATUS PendCancelable(PIOTEST_EXTENSION extension, PIRP Irp) {
+  KIRQL irql;
+  IoAcquireCancelSpinLock(&irql);
+  IoMarkIrpPending(Irp);
+  IoSetCancelRoutine(Irp, IoTestCancel);
+  if (Irp->Cancel && IoSetCancelRoutine(Irp, NULL) != NULL) {
+    IoReleaseCancelSpinLock(irql);
+    DbgPrint("io_test: cancel\n");
+    Complete(Irp, STATUS_CANCELLED, 0);
+    return STATUS_PENDING;
+  }
+  extension->Cancelable = Irp;
+  IoReleaseCancelSpinLock(irql);
+  DbgPrint("io_test: pend cancelable\n");
+  return STATUS_PENDING;
+}
+
 static DRIVER_DISPATCH IoTestDeviceControl;
 static NTSTATUS IoTestDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
   PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(Irp);
@@ -79,6 +106,8 @@ static NTSTATUS IoTestDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
         Complete(kept, STATUS_SUCCESS, 7);
       }
       return Complete(Irp, STATUS_SUCCESS, 0);
+    case IOCTL_IOTEST_PEND_CANCELABLE:
+      return PendCancelable(extension, Irp);
     case IOCTL_IOTEST_WRITE_ONLY:
       DbgPrint("io_test: write-only control\n");
       return Complete(Irp, STATUS_SUCCESS, 0);
