@@ -13,15 +13,17 @@
  * The interleaving that exposes it: none is needed. The application issues an overlapped read and
  * cancels it with CancelIo.
  *
- * What Windows does: NtCancelIoFile calls IoCancelIrp for each of the thread's requests on the file
- * with the cancel spin lock acquired around each call; after the cancel routine returned, the
- * first acquisition that follows (IoCancelIrp for the next request, the I/O manager's next
- * cancellation, any driver's IoAcquireCancelSpinLock) spins at DISPATCH_LEVEL on a lock nobody
- * will release. The processor never leaves DISPATCH_LEVEL, and the DPC watchdog stops the system:
- * bug check 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1 (cumulative time at DISPATCH_LEVEL). The lab's
- * I/O manager takes the cancel spin lock again before it returns from CancelIo (to look for more
- * requests to cancel), so the cancelling thread itself is the one that spins, and the lab reports
- * that deadlock as Windows' watchdog would.
+ * What Windows reports: the I/O manager notices when a cancel routine returns with the cancel
+ * spin lock still held and stops with bug check 0x11B DRIVER_RETURNED_HOLDING_CANCEL_LOCK,
+ * P1 = the IRP, P2 = the cancel routine (both logged when the read is queued). Were it not
+ * caught there, the next acquisition of the lock on any processor would spin at DISPATCH_LEVEL
+ * forever, until the DPC watchdog stopped the system (0x133).
+ *
+ * What the lab reports today: it does not check the lock when the cancel routine returns. Its
+ * CancelIo takes the cancel spin lock again to look for more requests to cancel, so the
+ * cancelling thread spins on the lock it still holds, and the lab reports that self-deadlock as
+ * Windows' watchdog would: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1, P2 = 0x1E00, naming the
+ * thread, not the driver. tests/corpus asserts 0x11B and is skipped until the lab raises it.
  */
 #include <ntddk.h>
 
@@ -68,7 +70,7 @@ _Use_decl_annotations_ NTSTATUS CancelLockHeldRead(PDEVICE_OBJECT DeviceObject, 
   IoSetCancelRoutine(Irp, CancelLockHeldCancel);
   InsertTailList(&CancelLockHeldExtension(DeviceObject)->Reads, &Irp->Tail.Overlay.ListEntry);
   IoReleaseCancelSpinLock(irql);
-  DbgPrint("cancel_lock_held: read %p queued\n", Irp);
+  DbgPrint("cancel_lock_held: read %p queued, cancel routine %p\n", Irp, (PVOID)(ULONG_PTR)CancelLockHeldCancel);
   return STATUS_PENDING;
 }
 
