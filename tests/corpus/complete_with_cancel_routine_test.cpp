@@ -12,8 +12,10 @@ namespace {
 
 using namespace wdmlab::win32;
 
-Outcome read_then_write() {
-  return play({.processors = 2, .seed = 1}, COMPLETE_WITH_CANCEL_ROUTINE_IMAGE, [](Lab&, UserProcess& app) {
+constexpr Machine kMachine{.processors = 2, .seed = 1};
+
+Outcome read_then_write(const Machine& machine = kMachine) {
+  return play(machine, COMPLETE_WITH_CANCEL_ROUTINE_IMAGE, [](Lab&, UserProcess& app) {
     auto* buffer = static_cast<char*>(app.alloc(16));
     auto* overlapped = app.alloc_array<OVERLAPPED>(2);
     app.run("main", [=] {
@@ -47,6 +49,17 @@ TEST(CompleteWithCancelRoutine, IsIoManagerViolation7WithTheCancelRoutineAndTheI
   ASSERT_EQ(again.findings.size(), 1u);
   EXPECT_EQ(again.findings[0].parameters[1], again.logged_address("cancel routine "));
   EXPECT_EQ(again.findings[0].parameters[2], again.logged_address("read "));
+}
+
+TEST(CompleteWithCancelRoutine, SameFindingOnOtherMachines) {
+  for (const Machine& machine : other_machines()) {
+    const Outcome run = read_then_write(machine);
+    ASSERT_EQ(run.findings.size(), 1u) << describe(machine) << "\n" << run.summaries();
+    EXPECT_EQ(run.findings[0].code, DRIVER_VERIFIER_IOMANAGER_VIOLATION) << describe(machine);
+    EXPECT_EQ(run.findings[0].parameters[0], 0x07u) << describe(machine);
+    EXPECT_EQ(run.findings[0].parameters[2], run.logged_address("read ")) << describe(machine);
+    EXPECT_EQ(culprit_function(run.findings[0]), "CompleteWithCancelRoutineWrite") << describe(machine);
+  }
 }
 
 }  // namespace

@@ -34,6 +34,20 @@ struct Machine {
   bool cooperative = false;
 };
 
+inline std::string describe(const Machine& machine) {
+  return std::to_string(machine.processors) + " processor(s), " +
+         (machine.cooperative ? std::string("cooperative") : "seed " + std::to_string(machine.seed));
+}
+
+// The machines a scenario whose order virtual time alone decides is also played on, besides the
+// one its golden test names: the finding must not depend on the processors or the seed.
+inline std::vector<Machine> other_machines() {
+  return {{.processors = 1, .seed = 1},
+          {.processors = 2, .seed = 2},
+          {.processors = 2, .seed = 3},
+          {.processors = 4, .seed = 7}};
+}
+
 inline LabOptions options_for(const Machine& machine) {
   LabOptions options{.processors = machine.processors, .seed = machine.seed};
   if (machine.cooperative) options.policy = make_cooperative_policy();
@@ -47,7 +61,7 @@ struct Outcome {
   std::vector<LogRecord> log;
   std::uint64_t digest = 0;
   std::uint64_t decisions = 0;
-  std::uint64_t now = 0;  // virtual time at the end, 100 ns units
+  std::uint64_t now = 0;    // virtual time at the end, 100 ns units
   std::uint64_t start = 0;  // virtual time once the driver was loaded
 
   // The only finding; fails the test (and returns an empty one) if there is not exactly one.
@@ -91,10 +105,16 @@ struct Outcome {
   }
 };
 
+// The function of the finding's culprit frame (the first frame in driver code), or "".
+inline std::string culprit_function(const Finding& finding) {
+  const StackFrame* culprit = finding.culprit_frame();
+  return culprit != nullptr ? culprit->function : std::string();
+}
+
 // Loads `image` on a fresh lab for `machine`, calls `scenario` to start the application's
 // threads (in app.exe), runs the lab until it is idle or stopped, and keeps the result.
 inline Outcome play(const Machine& machine, const char* image,
-                const std::function<void(Lab&, UserProcess&)>& scenario) {
+                    const std::function<void(Lab&, UserProcess&)>& scenario) {
   Lab lab(options_for(machine));
   const LoadedDriver& driver = lab.load_driver(image);
   EXPECT_TRUE(driver.loaded()) << image;
@@ -139,10 +159,12 @@ inline void expect_replayed(const Outcome& first, const Outcome& second) {
   }
 }
 
-// The function of the finding's culprit frame (the first frame in driver code), or "".
-inline std::string culprit_function(const Finding& finding) {
-  const StackFrame* culprit = finding.culprit_frame();
-  return culprit != nullptr ? culprit->function : std::string();
+// `address` as the drivers print a pointer (%p): 16 upper-case hex digits.
+inline std::string pointer_text(std::uint64_t address) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, address >>= 4) text[i] = kDigits[address & 0xF];
+  return text;
 }
 
 // CreateFileW for an existing device. From a thread of a simulated process.
