@@ -362,10 +362,8 @@ void finish_irp(PIRP irp, PFILE_OBJECT file) {
 }
 
 void call_cancel_routine(PDRIVER_CANCEL routine, PDEVICE_OBJECT device, PIRP irp) {
-  {
-    DriverScope scope(driver_of(device));
-    routine(device, irp);
-  }
+  DriverScope scope(driver_of(device));
+  routine(device, irp);
   if (ke::held_by_running_context(IoManager::require().cancel_lock())) {
     ke::bug_check(DRIVER_RETURNED_HOLDING_CANCEL_LOCK, address_of(irp),
                   address_of(reinterpret_cast<const void*>(routine)), 0, 0,
