@@ -59,6 +59,8 @@ void report_never_completed(PIRP irp) {
 
 bool cancel_irp_locked(PIRP irp, KIRQL irql) {
   irp->Cancel = TRUE;
+  // IoSetCancelRoutine's exchange, without the scheduling point the DDI has: the callers' walks
+  // rely on claiming the IRP in the same step that found it.
   const auto routine = reinterpret_cast<PDRIVER_CANCEL>(
       reinterpret_cast<ULONG_PTR>(__atomic_exchange_n(reinterpret_cast<PVOID volatile*>(&irp->CancelRoutine),
                                                       static_cast<PVOID>(nullptr), __ATOMIC_SEQ_CST)));

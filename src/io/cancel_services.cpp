@@ -15,11 +15,7 @@ NTSTATUS report(KPROCESSOR_MODE mode, PIO_STATUS_BLOCK io_status_block, NTSTATUS
   if (io_status_block == nullptr) return status;
   IO_STATUS_BLOCK result{};
   result.Status = status;
-  if (mode == KernelMode) {
-    *io_status_block = result;
-    return status;
-  }
-  const NTSTATUS stored = mm::copy_to_user(io_status_block, &result, sizeof(result));
+  const NTSTATUS stored = mm::store(mode, io_status_block, result);
   return NT_SUCCESS(stored) ? status : stored;
 }
 
@@ -44,8 +40,14 @@ NTSTATUS cancel_io_file(HANDLE file_handle, PIO_STATUS_BLOCK request, bool all_t
   ps::ProcessManager& processes = ps::ProcessManager::require();
   std::size_t matched = 0;
   if (all_threads) {
+    // Cancel routines run in between, and other threads of the process may end meanwhile: work
+    // on a referenced copy of the list.
     const std::vector<_ETHREAD*> threads = processes.current_process()->threads;
-    for (_ETHREAD* thread : threads) matched += cancel_thread_irps(*thread, matches);
+    for (_ETHREAD* thread : threads) objects.reference(thread);
+    for (_ETHREAD* thread : threads) {
+      matched += cancel_thread_irps(*thread, matches);
+      objects.dereference(thread);
+    }
   } else {
     matched = cancel_thread_irps(*processes.current_thread(), matches);
   }

@@ -156,7 +156,8 @@ NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
   if (irql > DISPATCH_LEVEL) {
     io_violation(0x10, irql, 0, 0, fmt::format("IoCallDriver was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
   }
-  if (irp == nullptr || IoManager::require().irps().zone().is_quarantined(irp) || irp->Type != IO_TYPE_IRP) {
+  IrpRecord* record = IoManager::require().irps().find(irp);
+  if (irp == nullptr || (record != nullptr && record->quarantined) || irp->Type != IO_TYPE_IRP) {
     io_violation(0x03, address_of(irp), 0, 0,
                  fmt::format("IoCallDriver was given {}, which is not an IRP (its Type is not IO_TYPE_IRP).",
                              static_cast<const void*>(irp)));
@@ -166,8 +167,8 @@ NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
                  fmt::format("IoCallDriver was given {}, which is not a device object.",
                              static_cast<const void*>(device)));
   }
-  if (IrpRecord* record = IoManager::require().irps().find(irp)) {
-    if (!apply(*record, IrpEvent::Call).allowed) report_bad_transition(irp, IrpEvent::Call, record->state, caller);
+  if (record != nullptr && !apply(*record, IrpEvent::Call).allowed) {
+    report_bad_transition(irp, IrpEvent::Call, record->state, caller);
   }
   --irp->CurrentLocation;
   if (irp->CurrentLocation <= 0) {
@@ -203,7 +204,9 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     io_violation(0x0E, irql, address_of(irp), 0,
                  fmt::format("IoCompleteRequest was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
   }
-  if (irp == nullptr || IoManager::require().irps().zone().is_quarantined(irp) || irp->Type != IO_TYPE_IRP ||
+  IoManager& manager = IoManager::require();
+  IrpRecord* record = manager.irps().find(irp);
+  if (irp == nullptr || (record != nullptr && record->quarantined) || irp->Type != IO_TYPE_IRP ||
       irp->CurrentLocation > irp->StackCount + 1) {
     ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
                   fmt::format("IoCompleteRequest was called for {}, which is not an IRP in progress: it was "
@@ -223,8 +226,6 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
                              "it with IoSetCancelRoutine(Irp, NULL) first.",
                              static_cast<const void*>(irp)));
   }
-  IoManager& manager = IoManager::require();
-  IrpRecord* record = manager.irps().find(irp);
   if (record != nullptr && !apply(*record, IrpEvent::Complete).allowed) {
     report_bad_transition(irp, IrpEvent::Complete, record->state, caller);
   }

@@ -37,14 +37,10 @@ NTSTATUS reference_port(HANDLE handle, ACCESS_MASK access, CompletionPort** port
                                                reinterpret_cast<void**>(port), nullptr);
 }
 
+// mm::store for an optional output: a null destination stores nothing.
 template <typename T>
 NTSTATUS store(KPROCESSOR_MODE mode, T* destination, const T& value) {
-  if (destination == nullptr) return STATUS_SUCCESS;
-  if (mode == KernelMode) {
-    *destination = value;
-    return STATUS_SUCCESS;
-  }
-  return mm::copy_to_user(destination, &value, sizeof(T));
+  return destination == nullptr ? STATUS_SUCCESS : mm::store(mode, destination, value);
 }
 
 }  // namespace

@@ -42,15 +42,6 @@ NTSTATUS capture(KPROCESSOR_MODE mode, const T* source, T& value) {
   return mm::copy_from_user(&value, source, sizeof(T));
 }
 
-template <typename T>
-NTSTATUS store(KPROCESSOR_MODE mode, T* destination, const T& value) {
-  if (mode == KernelMode) {
-    *destination = value;
-    return STATUS_SUCCESS;
-  }
-  return mm::copy_to_user(destination, &value, sizeof(T));
-}
-
 // What a read, write or device control holds while it builds its request.
 struct Transfer {
   KPROCESSOR_MODE mode = KernelMode;
@@ -291,8 +282,8 @@ NTSTATUS create_file(PHANDLE file_handle, ACCESS_MASK desired_access, POBJECT_AT
   IO_STATUS_BLOCK result{};
   result.Status = status;
   result.Information = packet.information;
-  NTSTATUS stored = store(mode, io_status_block, result);
-  if (NT_SUCCESS(stored)) stored = store(mode, file_handle, handle);
+  NTSTATUS stored = mm::store(mode, io_status_block, result);
+  if (NT_SUCCESS(stored)) stored = mm::store(mode, file_handle, handle);
   if (!NT_SUCCESS(stored)) {
     (void)objects.close(handle, KernelMode);
     return stored;

@@ -192,10 +192,9 @@ const IRP* IrpZone::quarantined_irp_at(std::uintptr_t address) const {
   for (std::size_t index = 0; index < kClasses; ++index) {
     const SizeClass& size_class = classes_[index];
     if (address < size_class.base || address >= size_class.next) continue;
-    const std::size_t slot = slot_index(index, address - size_class.base);
-    const IrpRecord& record = size_class.records[slot];
-    if (record.state != IrpState::Free || !record.quarantined) return nullptr;
-    return reinterpret_cast<const IRP*>(size_class.base + slot * size_class.slot_bytes);
+    const auto* irp = reinterpret_cast<const IRP*>(
+        size_class.base + slot_index(index, address - size_class.base) * size_class.slot_bytes);
+    return record_of(irp)->quarantined ? irp : nullptr;
   }
   return nullptr;
 }
@@ -230,7 +229,8 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
 
 void IoManager::free_irp(IRP* irp, const void* caller) {
   ke::require_irql_at_most(DISPATCH_LEVEL, "IoFreeIrp", caller, irp);
-  if (irp == nullptr || irps_.zone().is_quarantined(irp) || irp->Type != IO_TYPE_IRP) {
+  IrpRecord* record = irps_.find(irp);
+  if (irp == nullptr || (record != nullptr && record->quarantined) || irp->Type != IO_TYPE_IRP) {
     io_violation(0x01, address_of(irp), 0, 0,
                  fmt::format("IoFreeIrp was given {}, which is not an IRP (its Type is not IO_TYPE_IRP; freed "
                              "already?).",
@@ -242,7 +242,6 @@ void IoManager::free_irp(IRP* irp, const void* caller) {
                              "it; the I/O manager frees such IRPs when they complete.",
                              static_cast<const void*>(irp)));
   }
-  IrpRecord* record = irps_.find(irp);
   if (record == nullptr) {
     // An IRP a driver laid out by hand: IoFreeIrp returns it to pool, as Windows does with an IRP
     // that has no allocation flags.

@@ -14,11 +14,11 @@
 // table names for that (event, state) pair.
 //
 // A freed slot is made inaccessible and kept in a quarantine (the last kQuarantine freed IRPs)
-// before it can be reused, the way special pool treats IRPs: a driver touching an IRP after it was
-// completed and freed faults, and the fault is reported as 0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL
-// (freed_irp_fault). Slots leaving the quarantine become accessible again and are reused last-in
-// first-out. A stale pointer passed back to the I/O manager is recognised from the record alone
-// (0x44 for IoCompleteRequest).
+// before it can be reused, the way special pool treats IRPs: a driver touching an IRP after it
+// was completed and freed faults, and IoManager::check_freed_irp_fault reports it as 0xD5
+// DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL. Slots leaving the quarantine become accessible again
+// and are reused last-in first-out. A stale pointer passed back to the I/O manager is recognised
+// from its record alone (IrpRecord::quarantined; 0x44 for IoCompleteRequest).
 #pragma once
 
 #include <wdm.h>
@@ -159,11 +159,6 @@ class IrpZone {
   }
   // The freed IRP whose inaccessible slot holds `address`, or null.
   const IRP* quarantined_irp_at(std::uintptr_t address) const;
-  // True if `irp` is a freed slot still in the quarantine.
-  bool is_quarantined(const IRP* irp) const {
-    const IrpRecord* record = record_of(irp);
-    return record != nullptr && record->state == IrpState::Free && record->quarantined;
-  }
 
   std::uint64_t live() const { return live_; }
   // Whether freed slots go through the quarantine (the default) or straight back to the free list.

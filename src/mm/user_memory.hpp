@@ -29,4 +29,15 @@ NTSTATUS probe_for_write(const volatile void* address, SIZE_T length, ULONG alig
 NTSTATUS copy_from_user(void* destination, const volatile void* user_source, std::size_t length);
 NTSTATUS copy_to_user(volatile void* user_destination, const void* source, std::size_t length);
 
+// Stores a service's result where its caller asked for it: a plain store for a KernelMode caller,
+// copy_to_user (STATUS_ACCESS_VIOLATION if inaccessible) for a UserMode one.
+template <typename T>
+NTSTATUS store(KPROCESSOR_MODE mode, T* destination, const T& value) {
+  if (mode == KernelMode) {
+    *destination = value;
+    return STATUS_SUCCESS;
+  }
+  return copy_to_user(destination, &value, sizeof(T));
+}
+
 }  // namespace wdmlab::mm

@@ -191,8 +191,8 @@ NTSTATUS ProcessManager::terminate_process(_EPROCESS& process, NTSTATUS exit_sta
   process.exiting = true;
   process.ExitStatus = exit_status;
   _ETHREAD* caller = current_thread();
-  const std::vector<_ETHREAD*> threads = process.threads;
-  for (_ETHREAD* thread : threads) {
+  // terminate_thread only queues an APC to another thread: the list does not change meanwhile.
+  for (_ETHREAD* thread : process.threads) {
     if (thread != caller && !thread->Tcb.system_thread) (void)terminate_thread(*thread, exit_status);
   }
   if (process.active_threads == 0) end_process(process, exit_status);
