@@ -5,9 +5,9 @@
  * the same protocol over IoCsq*, which is what new drivers should use).
  *
  * The queue is a LIST_ENTRY of IRPs linked through Irp->Tail.Overlay.ListEntry, guarded by the
- * driver's QueueLock. The cancel spin lock is only ever held by the I/O manager around the call
- * to the cancel routine, which drops it first thing. Ownership of a queued read is decided by one
- * atomic exchange, IoSetCancelRoutine(Irp, NULL):
+ * driver's QueueLock. The driver never acquires the cancel spin lock: IoCancelIrp holds it around
+ * the call to the cancel routine, which drops it first thing. Ownership of a queued read is
+ * decided by one atomic exchange, IoSetCancelRoutine(Irp, NULL):
  *   - non-NULL: the caller took the cancel routine back, so no cancel routine will run for this
  *     IRP; the caller owns it and completes it.
  *   - NULL: IoCancelIrp has taken the routine and is calling it (or is about to); the routine
