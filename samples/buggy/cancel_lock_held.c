@@ -19,11 +19,8 @@
  * caught there, the next acquisition of the lock on any processor would spin at DISPATCH_LEVEL
  * forever, until the DPC watchdog stopped the system (0x133).
  *
- * What the lab reports today: it does not check the lock when the cancel routine returns. Its
- * CancelIo takes the cancel spin lock again to look for more requests to cancel, so the
- * cancelling thread spins on the lock it still holds, and the lab reports that self-deadlock as
- * Windows' watchdog would: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1, P2 = 0x1E00, naming the
- * thread, not the driver. tests/corpus asserts 0x11B and is skipped until the lab raises it.
+ * What the lab reports: the same 0x11B, raised as the cancel routine returns, charged to this
+ * driver (tests/corpus asserts it).
  */
 #include <ntddk.h>
 

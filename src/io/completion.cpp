@@ -14,6 +14,7 @@
 #include "io/violation.hpp"
 #include "ke/apc.hpp"
 #include "ke/bugcheck.hpp"
+#include "ke/spinlock.hpp"
 #include "mm/mdl.hpp"
 #include "mm/user_memory.hpp"
 #include "ob/object.hpp"
@@ -363,6 +364,13 @@ void finish_irp(PIRP irp, PFILE_OBJECT file) {
 void call_cancel_routine(PDRIVER_CANCEL routine, PDEVICE_OBJECT device, PIRP irp) {
   DriverScope scope(driver_of(device));
   routine(device, irp);
+  if (ke::held_by_running_context(IoManager::require().cancel_lock())) {
+    ke::bug_check(DRIVER_RETURNED_HOLDING_CANCEL_LOCK, address_of(irp),
+                  address_of(reinterpret_cast<const void*>(routine)), 0, 0,
+                  fmt::format("Cancel routine {} returned still holding the cancel spin lock (for IRP {}): a cancel "
+                              "routine must release it with IoReleaseCancelSpinLock(Irp->CancelIrql).",
+                              reinterpret_cast<const void*>(routine), static_cast<const void*>(irp)));
+  }
 }
 
 void run_deferred_completion(PIRP irp) {

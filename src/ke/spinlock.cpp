@@ -4,6 +4,8 @@
 // finds the lock held does not busy-spin: it blocks in the scheduler, keeping its processor and
 // IRQL, until the owner releases. Releasing an ordinary spin lock lets every spinner race for it
 // (the policy decides who wins); releasing a queued spin lock hands it to the longest waiter.
+#include "ke/spinlock.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -118,6 +120,12 @@ void lower_after_release(KIRQL new_irql, const void* caller) {
 }
 
 }  // namespace
+
+bool held_by_running_context(const KSPIN_LOCK& lock) {
+  const sched::Scheduler* scheduler = sched::Scheduler::current();
+  return scheduler != nullptr && scheduler->running() != nullptr && lock != 0 &&
+         owner_of(lock) == scheduler->running();
+}
 }  // namespace wdmlab::ke
 
 using namespace wdmlab::ke;

@@ -61,10 +61,13 @@ inline void expect_read_and_write_fail(HANDLE device, void* buffer, DWORD length
   }
 }
 
-class SampleTest : public ::testing::TestWithParam<Machine> {
+// A lab on `machine` with app.exe, for a test parameterised over `Param` (a Machine, or a Machine
+// with more: SampleTest below, or a fixture that passes the Machine part of its parameter).
+template <class Param>
+class SampleTestWith : public ::testing::TestWithParam<Param> {
  protected:
-  SampleTest()
-      : lab({.processors = GetParam().processors, .seed = GetParam().seed}), app(lab.create_process("app.exe")) {}
+  explicit SampleTestWith(const Machine& machine)
+      : lab({.processors = machine.processors, .seed = machine.seed}), app(lab.create_process("app.exe")) {}
 
   // Loads a driver image and expects DriverEntry to succeed.
   LoadedDriver& load(const char* image) {
@@ -128,6 +131,11 @@ class SampleTest : public ::testing::TestWithParam<Machine> {
 
   Lab lab;
   UserProcess& app;
+};
+
+class SampleTest : public SampleTestWith<Machine> {
+ protected:
+  SampleTest() : SampleTestWith(GetParam()) {}
 };
 
 // The bytes at `data` as a string, for comparisons that print what differs.
