@@ -11,8 +11,10 @@ namespace {
 
 using namespace wdmlab::win32;
 
-Outcome read_then_cancel() {
-  return play({.processors = 2, .seed = 1}, CANCEL_LOCK_HELD_IMAGE, [](Lab&, UserProcess& app) {
+constexpr Machine kMachine{.processors = 2, .seed = 1};
+
+Outcome read_then_cancel(const Machine& machine = kMachine) {
+  return play(machine, CANCEL_LOCK_HELD_IMAGE, [](Lab&, UserProcess& app) {
     auto* buffer = static_cast<char*>(app.alloc(16));
     auto* overlapped = app.alloc_array<OVERLAPPED>(1);
     app.run("main", [=] {
@@ -40,12 +42,28 @@ TEST(CancelLockHeld, IsDriverReturnedHoldingCancelLock) {
   EXPECT_EQ(finding.severity, Severity::Fatal);
   EXPECT_EQ(finding.driver, "cancel_lock_held");
   EXPECT_EQ(finding.context.name, "main");
+  // The cancel routine dequeued and completed the read, then returned with the lock held.
+  const std::string irp = pointer_text(finding.parameters[0]);
+  EXPECT_EQ(run.lines("cancel_lock_held: "),
+            (std::vector<std::string>{
+                "cancel_lock_held: read " + irp + " queued, cancel routine " + pointer_text(finding.parameters[1]),
+                "cancel_lock_held: read " + irp + " cancelled"}));
 
   const Outcome again = read_then_cancel();
   expect_replayed(run, again);
   ASSERT_EQ(again.findings.size(), 1u);
   EXPECT_EQ(again.findings[0].parameters[0], again.logged_address("read "));
   EXPECT_EQ(again.findings[0].parameters[1], again.logged_address("cancel routine "));
+}
+
+TEST(CancelLockHeld, SameFindingOnOtherMachines) {
+  for (const Machine& machine : other_machines()) {
+    const Outcome run = read_then_cancel(machine);
+    ASSERT_EQ(run.findings.size(), 1u) << describe(machine) << "\n" << run.summaries();
+    EXPECT_EQ(run.findings[0].code, DRIVER_RETURNED_HOLDING_CANCEL_LOCK) << describe(machine);
+    EXPECT_EQ(run.findings[0].parameters[0], run.logged_address("read ")) << describe(machine);
+    EXPECT_EQ(run.findings[0].parameters[1], run.logged_address("cancel routine ")) << describe(machine);
+  }
 }
 
 }  // namespace

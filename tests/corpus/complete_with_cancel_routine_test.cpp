@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <wdm.h>
 
+#include <cstring>
+
 #include "corpus/corpus_test.hpp"
 
 namespace wdmlab::test {

@@ -11,10 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,8 +58,7 @@ struct Outcome {
   std::vector<LogRecord> log;
   std::uint64_t digest = 0;
   std::uint64_t decisions = 0;
-  std::uint64_t now = 0;    // virtual time at the end, 100 ns units
-  std::uint64_t start = 0;  // virtual time once the driver was loaded
+  std::uint64_t now = 0;  // virtual time at the end, 100 ns units
 
   // The only finding; fails the test (and returns an empty one) if there is not exactly one.
   const Finding& finding() const {
@@ -89,6 +85,14 @@ struct Outcome {
     }
     return false;
   }
+  // The virtual time of the first line that starts with `prefix`; fails the test if there is none.
+  std::uint64_t logged_time(std::string_view prefix) const {
+    for (const LogRecord& record : log) {
+      if (record.text.rfind(prefix, 0) == 0) return record.virtual_time;
+    }
+    ADD_FAILURE() << "no line starting with '" << prefix << "' in the log";
+    return 0;
+  }
   // The pointer the driver printed (%p, 16 hex digits) right after `marker` in the first line
   // containing it; fails the test and returns 0 if there is none.
   std::uint64_t logged_address(std::string_view marker) const {
@@ -105,7 +109,8 @@ struct Outcome {
   }
 };
 
-// The function of the finding's culprit frame (the first frame in driver code), or "".
+// The function of the finding's culprit frame (its first frame outside the lab: driver code, or the
+// application's own code for a thread that runs no driver code), or "".
 inline std::string culprit_function(const Finding& finding) {
   const StackFrame* culprit = finding.culprit_frame();
   return culprit != nullptr ? culprit->function : std::string();
@@ -119,7 +124,6 @@ inline Outcome play(const Machine& machine, const char* image,
   const LoadedDriver& driver = lab.load_driver(image);
   EXPECT_TRUE(driver.loaded()) << image;
   Outcome run;
-  run.start = lab.now();
   UserProcess& app = lab.create_process("app.exe");
   scenario(lab, app);
   run.status = lab.run_until_idle();
