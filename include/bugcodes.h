@@ -452,5 +452,9 @@
 /* The run exceeded its scheduling-decision budget without going idle (a livelock, or a
    periodic timer left running). P1 = decisions taken, P2 = virtual time (100 ns units). */
 #define WDMLAB_RUN_BUDGET_EXHAUSTED ((ULONG)0x574C0005L)
+/* A Static Driver Verifier rule that has no Driver Verifier ID was broken on the path the run
+   took; Finding::rule names it. P1 = 0, P2 = the object the rule tracks (an IRP, a lock),
+   P3 = the address in the driver where it was found, P4 = rule-specific. Non-fatal. */
+#define WDMLAB_DDI_RULE_VIOLATION ((ULONG)0x574C0006L)
 
 #endif /* _BUGCODES_ */

@@ -53,6 +53,11 @@ struct Finding {
   std::vector<ContextSnapshot> involved;  // deadlocks and hangs: every blocked context
   std::uint64_t virtual_time = 0;         // 100 ns units since boot
   std::uint64_t decision = 0;             // scheduling decisions taken before it
+  // For a finding about an IRP: what happened to it, oldest first (allocation, each IoCallDriver,
+  // pending, cancel, completion), one event per line.
+  std::vector<std::string> irp_history;
+  // What replays the run that made it: the lab's seed, processors and scheduling policy.
+  std::string replay;
 
   // "0xC4_62"-style bucket, as !analyze forms BUGCHECK_STR.
   std::string bucket() const;

@@ -29,6 +29,7 @@
 #include "wdmlab/log.hpp"
 #include "wdmlab/policy.hpp"
 #include "wdmlab/user.hpp"
+#include "wdmlab/verifier.hpp"
 
 namespace wdmlab {
 
@@ -46,6 +47,9 @@ struct LabOptions {
   // DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL at the faulting instruction. Costs two mprotect calls
   // per IRP (a few microseconds); turn it off for raw throughput.
   bool protect_freed_irps = true;
+  // Driver Verifier: the standard set (0x209BB) for every driver unless told otherwise
+  // (wdmlab/verifier.hpp; VerifierOptions::off() for an unverified machine).
+  VerifierOptions verifier;
 };
 
 enum class RunStatus {
@@ -111,6 +115,9 @@ class Lab {
   // The context chosen at each decision (LabOptions::record_schedule).
   const std::vector<std::uint32_t>& schedule() const;
   unsigned processors() const;
+
+  // Driver Verifier counters of the driver(s) with this name (`!verifier`); "" = test code.
+  VerifierCounters verifier_counters(const std::string& driver) const;
 
   // User-mode memory: a buffer a driver must treat as a user address (it faults with an
   // access violation if misused, and __try/__except catches that). Zeroed, page-granular,

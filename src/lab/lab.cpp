@@ -16,6 +16,7 @@
 #include "rtl/debug_print.hpp"
 #include "sched/scheduler.hpp"
 #include "user/user_process.hpp"
+#include "verifier/verifier.hpp"
 
 namespace wdmlab {
 
@@ -64,6 +65,7 @@ struct Lab::Impl {
   };
   std::vector<MappedImage> images;
   Log log;
+  verifier::Verifier verifier;
   base::AddressSpace address_space;
   sched::Scheduler scheduler;
   ke::Kernel kernel;
@@ -76,7 +78,8 @@ struct Lab::Impl {
   std::vector<std::unique_ptr<UserProcess>> user_processes;
 
   explicit Impl(LabOptions& options)
-      : scheduler(
+      : verifier(options.verifier, options.seed),
+        scheduler(
             sched::SchedulerOptions{
                 .processors = options.processors,
                 .stack_size = options.stack_size,
@@ -220,6 +223,10 @@ std::uint64_t Lab::decisions() const { return impl_->scheduler.decisions(); }
 std::uint64_t Lab::schedule_digest() const { return impl_->scheduler.schedule_digest(); }
 const std::vector<std::uint32_t>& Lab::schedule() const { return impl_->scheduler.schedule(); }
 unsigned Lab::processors() const { return static_cast<unsigned>(impl_->scheduler.processors().size()); }
+
+VerifierCounters Lab::verifier_counters(const std::string& driver) const {
+  return impl_->verifier.counters_by_name(driver);
+}
 
 void* Lab::map_user_buffer(std::size_t size) { return impl_->address_space.map_user(size); }
 

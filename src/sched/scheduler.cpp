@@ -507,7 +507,7 @@ ContextSnapshot Scheduler::snapshot(const Context& context) const {
   return snap;
 }
 
-void Scheduler::stop(Finding finding, std::uintptr_t exact_pc) {
+void Scheduler::stop(Finding finding, std::uintptr_t exact_pc, std::vector<RelatedStack> related) {
   Context* self = running_;
   if (self == nullptr) {
     throw UsageError(fmt::format("{} was raised on the host; call kernel routines from a lab thread",
@@ -530,6 +530,7 @@ void Scheduler::stop(Finding finding, std::uintptr_t exact_pc) {
     if (fault != captured.end()) captured.erase(captured.begin(), fault + 1);
   }
   pending.pcs.insert(pending.pcs.end(), captured.begin(), captured.end());
+  add_related(pending, std::move(related));
   pending_findings_.push_back(std::move(pending));
   crashed_ = true;
   stop_requested_ = true;
@@ -539,7 +540,14 @@ void Scheduler::stop(Finding finding, std::uintptr_t exact_pc) {
   __builtin_unreachable();
 }
 
-void Scheduler::report(Finding finding) {
+void Scheduler::add_related(PendingFinding& pending, std::vector<RelatedStack> related) {
+  for (RelatedStack& stack : related) {
+    pending.involved_pcs.emplace_back(pending.finding.involved.size(), std::move(stack.pcs));
+    pending.finding.involved.push_back(ContextSnapshot{.name = std::move(stack.name)});
+  }
+}
+
+void Scheduler::report(Finding finding, std::vector<RelatedStack> related) {
   PendingFinding pending;
   pending.finding = std::move(finding);
   pending.finding.virtual_time = now_;
@@ -551,6 +559,7 @@ void Scheduler::report(Finding finding) {
     }
     pending.pcs = base::capture_stack(1);
   }
+  add_related(pending, std::move(related));
   pending_findings_.push_back(std::move(pending));
 }
 

@@ -52,6 +52,13 @@ struct SchedulerOptions {
   bool record_schedule = false;         // keep the context chosen at every decision
 };
 
+// A stack shown next to the one that made a finding (where a leaked block was allocated, where
+// the other lock of a cycle was taken); it becomes one of Finding::involved.
+struct RelatedStack {
+  std::string name;                  // what the stack is, e.g. "allocation of 0x... (tag 'Leak')"
+  std::vector<std::uintptr_t> pcs;  // return addresses, innermost first (base::capture_stack)
+};
+
 enum class RunStatus {
   Idle,         // nothing can run and no awaited work is left
   Stopped,      // a fatal finding ended the run (see findings())
@@ -139,10 +146,10 @@ class Scheduler {
   // --- findings --------------------------------------------------------------------------------
   // Fatal finding from a fiber: records it (with the running context's stack and state), abandons
   // the context and stops the run. `exact_pc`, when nonzero, is the faulting instruction and becomes
-  // the first frame.
-  [[noreturn]] void stop(Finding finding, std::uintptr_t exact_pc = 0);
+  // the first frame. `related` stacks are appended to Finding::involved.
+  [[noreturn]] void stop(Finding finding, std::uintptr_t exact_pc = 0, std::vector<RelatedStack> related = {});
   // Non-fatal finding: recorded; the run continues.
-  void report(Finding finding);
+  void report(Finding finding, std::vector<RelatedStack> related = {});
   // Every finding so far, symbolized.
   const std::vector<Finding>& findings();
   bool stopped() const { return crashed_; }
@@ -203,6 +210,7 @@ class Scheduler {
   bool preemptible(const Processor& processor) const;
   Context* commit(const Candidate& candidate);
   [[gnu::cold, gnu::noinline]] void stop_on_exhausted_budget();
+  static void add_related(PendingFinding& pending, std::vector<RelatedStack> related);
   bool may_advance_to(Time due) const;
   void fire_due_timers();
   void end_dpc(Processor& processor);

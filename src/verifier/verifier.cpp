@@ -1,0 +1,178 @@
+#include "verifier/verifier.hpp"
+
+#include <wdm.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/driver_identity.hpp"
+#include "wdmlab/errors.hpp"
+
+namespace wdmlab::verifier {
+
+namespace {
+
+thread_local Verifier* t_verifier = nullptr;
+
+// Mixes the run's seed so the stresses' stream differs from the scheduler's.
+constexpr std::uint64_t kStressStream = 0x5645524946494552ULL;  // "VERIFIER"
+
+}  // namespace
+
+std::uint32_t normalize_flags(std::uint32_t flags) {
+  if ((flags & (kVerifierForcePendingIo | kVerifierIrpLogging)) != 0) flags |= kVerifierIoVerification;
+  if ((flags & kVerifierIoVerification) != 0) flags |= kVerifierEnhancedIoVerification;
+  return flags;
+}
+
+Verifier::Verifier(VerifierOptions options, std::uint64_t seed)
+    : options_(std::move(options)),
+      host_flags_(normalize_flags(options_.flags)),
+      random_(seed ^ kStressStream),
+      previous_(t_verifier) {
+  if ((options_.flags & ~kVerifierKnownFlags) != 0) {
+    throw UsageError(fmt::format("verifier flags 0x{:X} include bits the lab does not know (0x{:X}); known: 0x{:X}",
+                                 options_.flags, options_.flags & ~kVerifierKnownFlags, kVerifierKnownFlags));
+  }
+  for (const auto& [name, flags] : options_.driver_flags) {
+    if ((flags & ~kVerifierKnownFlags) != 0) {
+      throw UsageError(fmt::format("verifier flags 0x{:X} for driver '{}' include bits the lab does not know (0x{:X})",
+                                   flags, name, flags & ~kVerifierKnownFlags));
+    }
+  }
+  if (options_.low_resources.probability > 10000 || options_.force_pending_probability > 10000) {
+    throw UsageError("verifier probabilities are per 10,000 and cannot exceed 10000");
+  }
+  t_verifier = this;
+}
+
+Verifier::~Verifier() {
+  if (t_verifier == this) t_verifier = previous_;
+}
+
+Verifier* Verifier::current() { return t_verifier; }
+
+Verifier::DriverState& Verifier::state(const base::DriverIdentity* driver) {
+  if (driver == cached_driver_ && cached_state_ != nullptr) return *cached_state_;
+  const std::uint32_t id = driver != nullptr ? driver->id : 0;
+  auto [it, inserted] = drivers_.try_emplace(id);
+  DriverState& entry = it->second;
+  if (inserted) {
+    if (driver == nullptr) {
+      entry.flags = host_flags_;
+    } else {
+      entry.name = driver->name;
+      auto named = options_.driver_flags.find(driver->name);
+      if (named != options_.driver_flags.end()) {
+        entry.flags = normalize_flags(named->second);
+      } else if (options_.drivers.empty() ||
+                 std::find(options_.drivers.begin(), options_.drivers.end(), driver->name) != options_.drivers.end()) {
+        entry.flags = host_flags_;
+      }
+    }
+  }
+  cached_driver_ = driver;
+  cached_state_ = &entry;
+  return entry;
+}
+
+std::uint32_t Verifier::flags_for(const base::DriverIdentity* driver) { return state(driver).flags; }
+
+bool Verifier::rule_disabled(std::uint32_t code, std::uint64_t subcode) const {
+  return code == DRIVER_VERIFIER_DETECTED_VIOLATION && options_.disabled_rules.contains(subcode);
+}
+
+VerifierCounters& Verifier::counters(const base::DriverIdentity* driver) { return state(driver).counters; }
+
+VerifierCounters Verifier::counters_by_name(const std::string& name) const {
+  VerifierCounters sum;
+  for (const auto& [id, entry] : drivers_) {
+    if (entry.name != name) continue;
+    const VerifierCounters& c = entry.counters;
+    sum.raise_irqls += c.raise_irqls;
+    sum.acquire_spin_locks += c.acquire_spin_locks;
+    sum.synchronize_executions += c.synchronize_executions;
+    sum.pool_allocations_attempted += c.pool_allocations_attempted;
+    sum.pool_allocations_succeeded += c.pool_allocations_succeeded;
+    sum.pool_allocations_special += c.pool_allocations_special;
+    sum.pool_allocations_failed += c.pool_allocations_failed;
+    sum.faults_injected += c.faults_injected;
+    sum.forced_pending += c.forced_pending;
+    sum.findings_suppressed += c.findings_suppressed;
+  }
+  return sum;
+}
+
+std::uint32_t flags() {
+  Verifier* verifier = t_verifier;
+  if (verifier == nullptr) return normalize_flags(kVerifierStandardFlags);
+  return verifier->flags_for(sched::calling_driver());
+}
+
+bool active(std::uint32_t option) {
+  const std::uint32_t in_force = flags();
+  return option == kAutomatic ? in_force != 0 : (in_force & option) != 0;
+}
+
+VerifierCounters* counters() {
+  Verifier* verifier = t_verifier;
+  return verifier != nullptr ? &verifier->counters(sched::calling_driver()) : nullptr;
+}
+
+bool violation(Violation violation) {
+  const std::uint64_t subcode = violation.parameters[0];
+  const Rule* rule = find_rule(violation.code, keyed_by_subcode(violation.code) ? subcode : 0);
+  const std::uint32_t option = rule != nullptr ? rule->option : kAutomatic;
+  const base::DriverIdentity* driver = violation.driver != nullptr ? violation.driver : sched::calling_driver();
+  Verifier* verifier = t_verifier;
+  const std::uint32_t in_force =
+      verifier != nullptr ? verifier->flags_for(driver) : normalize_flags(kVerifierStandardFlags);
+  if (option == kAutomatic ? in_force == 0 : (in_force & option) == 0) return false;
+  if (verifier != nullptr && verifier->rule_disabled(violation.code, subcode)) {
+    ++verifier->counters(driver).findings_suppressed;
+    return false;
+  }
+  Finding finding;
+  finding.code = violation.code;
+  finding.name = bug_check_name(violation.code);
+  finding.parameters = violation.parameters;
+  finding.description = std::move(violation.description);
+  finding.rule = !violation.rule.empty() ? std::move(violation.rule) : rule != nullptr ? rule->name : "";
+  finding.severity = rule != nullptr ? rule->severity : Severity::Fatal;
+  if (driver != nullptr) finding.driver = driver->name;
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  if (scheduler == nullptr || scheduler->running() == nullptr) {
+    if (finding.severity != Severity::Fatal && scheduler != nullptr) {
+      scheduler->report(std::move(finding), std::move(violation.related));
+      return true;
+    }
+    throw UsageError(fmt::format("bug check 0x{:X} ({}) outside a lab thread: {}", finding.code, finding.name,
+                                 finding.description));
+  }
+  if (finding.severity == Severity::Fatal) {
+    scheduler->stop(std::move(finding), violation.exact_pc, std::move(violation.related));
+  }
+  scheduler->report(std::move(finding), std::move(violation.related));
+  return true;
+}
+
+bool rule_violation(const char* rule, std::uint64_t object, std::uint64_t where, std::uint64_t extra,
+                    std::string description) {
+  if (!active(kVerifierDdiCompliance)) return false;
+  Finding finding;
+  finding.code = WDMLAB_DDI_RULE_VIOLATION;
+  finding.name = bug_check_name(WDMLAB_DDI_RULE_VIOLATION);
+  finding.parameters = {0, object, where, extra};
+  finding.rule = rule;
+  finding.description = std::move(description);
+  finding.severity = Severity::NonFatal;
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  if (scheduler == nullptr) {
+    throw UsageError(fmt::format("DDI rule {} broken outside a lab: {}", rule, finding.description));
+  }
+  scheduler->report(std::move(finding));
+  return true;
+}
+
+}  // namespace wdmlab::verifier
