@@ -135,7 +135,8 @@ std::string Finding::to_text() const {
     out += fmt::format("FAULTING_FRAME:  {}\n", culprit->to_string());
   }
   out += fmt::format("CONTEXT:  {} (id {})\n", context.name, context.id);
-  out += fmt::format("PROCESSOR:  {}\n", context.processor < 0 ? std::string("none") : std::to_string(context.processor));
+  const std::string processor = context.processor < 0 ? std::string("none") : std::to_string(context.processor);
+  out += fmt::format("PROCESSOR:  {}\n", processor);
   out += fmt::format("IRQL:  {}\n", context.irql);
   if (!context.waiting_on.empty()) out += fmt::format("WAITING_ON:  {}\n", context.waiting_on);
   out += fmt::format("VIRTUAL_TIME:  {} x 100ns\n", virtual_time);

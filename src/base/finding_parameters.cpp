@@ -34,8 +34,8 @@ constexpr ParameterMeanings kMeanings[] = {
     any(0x1, "address of the system service or worker routine", "thread's APC index (the lab: 0)",
         "thread's CombinedApcDisable (special count in the high 16 bits, kernel count in the low)", kNone),
     any(0x9, kIrql, "IRQL required or requested", "object involved (a spin lock), or 0", kCaller),
-    any(0xA, "memory or object referenced", "IRQL at the time", "0 = read, 1 = write, 8 = execute, or the IRQL requested",
-        "address of the instruction or call"),
+    any(0xA, "memory or object referenced", "IRQL at the time",
+        "0 = read, 1 = write, 8 = execute, or the IRQL requested", "address of the instruction or call"),
     any(0xC, "number of objects waited on", kNone, kNone, kNone),
     any(0x10, "address of the spin lock", kNone, kNone, kNone),
     any(0x18, "object type (the lab: 0)", "address of the object", "reference count", kNone),
@@ -49,13 +49,11 @@ constexpr ParameterMeanings kMeanings[] = {
     any(0x44, "address of the IRP", kNone, kNone, kNone),
     any(0x48, "address of the IRP", "cancel routine set on it", kNone, kNone),
     any(0x4A, "address of the system service", "IRQL on return to user mode", kNone, kNone),
-    any(0x50, "memory referenced", "0 = read, 2 = write, 10 = execute", "address of the instruction",
-        "2 (reserved)"),
+    any(0x50, "memory referenced", "0 = read, 2 = write, 10 = execute", "address of the instruction", "2 (reserved)"),
     any(0x7E, "exception code", "address where the exception occurred", "address of the exception record",
         "address of the context record"),
     any(0x7F, "trap number (8 = double fault: a stack overflow)", kNone, kNone, kNone),
-    any(0x93, "the handle", "0 = protected handle closed, 1 = invalid handle", kNone,
-        "1 = bad handle detection is on"),
+    any(0x93, "the handle", "0 = protected handle closed, 1 = invalid handle", kNone, "1 = bad handle detection is on"),
     any(0xB8, kNone, kNone, kNone, kNone),
     any(0xC1, "address of the block", "size, or the byte found", "expected value, or reserved",
         "subtype: 0x20 never allocated, 0x21/0x22 bad address, 0x23 bytes near the block, 0x24 bytes after "
@@ -74,8 +72,7 @@ constexpr ParameterMeanings kMeanings[] = {
     sub(kC2, 0x9B, kPoolType, kBytes, kCaller),
     sub(kC2, 0x9C, kPoolType, kBytes, kCaller),
     sub(kC2, 0x9D, "pool tag", kPoolType, kCaller),
-    any(kC4, "subcode: the rule broken", "depends on the subcode", "depends on the subcode",
-        "depends on the subcode"),
+    any(kC4, "subcode: the rule broken", "depends on the subcode", "depends on the subcode", "depends on the subcode"),
     sub(kC4, 0x00, kIrql, kPoolType, kBytes),
     sub(kC4, 0x01, kIrql, kPoolType, kBytes),
     sub(kC4, 0x02, kIrql, kPoolType, kBytes),
@@ -107,8 +104,7 @@ constexpr ParameterMeanings kMeanings[] = {
     sub(kC4, 0x40, kIrql, "address of the spin lock", kNone),
     sub(kC4, 0x41, kIrql, "address of the spin lock", kNone),
     sub(kC4, 0x42, kIrql, "address of the spin lock", kNone),
-    sub(kC4, 0x60, "bytes of paged pool outstanding", "bytes of nonpaged pool outstanding",
-        "allocations outstanding"),
+    sub(kC4, 0x60, "bytes of paged pool outstanding", "bytes of nonpaged pool outstanding", "allocations outstanding"),
     sub(kC4, 0x61, "bytes of paged pool", "bytes of nonpaged pool", "allocations"),
     sub(kC4, 0x62, "name of the driver", "reserved (the lab: the first leaked block)",
         "allocations outstanding, paged and nonpaged"),
@@ -156,10 +152,9 @@ constexpr ParameterMeanings kMeanings[] = {
     sub(kC4, 0x100B, "address of the lock", kNone, kNone),
     any(0xC7, "0 = timer, 1 = DPC, 2 = DPC routine found in the range", "address of the object",
         "start of the range being freed or unloaded", "end of the range"),
-    any(0xC8, "(current IRQL << 16) | (expected IRQL << 8) | APC disable count", "address of the DPC routine",
-        kNone, kNone),
-    any(kC9, "subcode: the I/O error", "depends on the subcode", "depends on the subcode",
-        "depends on the subcode"),
+    any(0xC8, "(current IRQL << 16) | (expected IRQL << 8) | APC disable count", "address of the DPC routine", kNone,
+        kNone),
+    any(kC9, "subcode: the I/O error", "depends on the subcode", "depends on the subcode", "depends on the subcode"),
     sub(kC9, 0x01, "address of the object freed", kNone, kNone),
     sub(kC9, 0x02, "address of the IRP", kNone, kNone),
     sub(kC9, 0x03, "address passed as the IRP", kNone, kNone),
@@ -216,8 +211,7 @@ constexpr ParameterMeanings kMeanings[] = {
     any(0x574C0002, "blocked contexts the test waits for", "first object waited on",
         "0 = nothing can wake them, 1 = still blocked after the longest idle wait", kNone),
     any(0x574C0003, "CPU time without a kernel call (ms)", "address of the instruction", kNone, kNone),
-    any(0x574C0004, "1 = EXCEPTION_CONTINUE_EXECUTION for a fault, 2 = routine not implemented", kNone, kNone,
-        kNone),
+    any(0x574C0004, "1 = EXCEPTION_CONTINUE_EXECUTION for a fault, 2 = routine not implemented", kNone, kNone, kNone),
     any(0x574C0005, "scheduling decisions taken", "virtual time (100 ns units)", kNone, kNone),
     any(0x574C0006, "0", "object the rule tracks", "address in the driver", "rule-specific"),
 };
@@ -228,12 +222,13 @@ bool before(const ParameterMeanings& row, std::tuple<std::uint32_t, bool, std::u
 
 const ParameterMeanings* lookup(std::uint32_t code, bool keyed, std::uint64_t subcode) {
   auto it = std::lower_bound(std::begin(kMeanings), std::end(kMeanings), std::tuple(code, keyed, subcode), before);
-  return it != std::end(kMeanings) && it->code == code && it->keyed == keyed && it->subcode == subcode ? &*it
-                                                                                                       : nullptr;
+  return it != std::end(kMeanings) && it->code == code && it->keyed == keyed && it->subcode == subcode ? &*it : nullptr;
 }
 
 // DDI compliance rule IDs (0x0002xxxx, 0x0004xxxx): one layout for every rule.
-constexpr ParameterMeanings kDdiRule = {kC4, 0, true,
+constexpr ParameterMeanings kDdiRule = {kC4,
+                                        0,
+                                        true,
                                         {"rule ID", "the rule's condition (the lab: the object the rule tracks)",
                                          "the rule's state (the lab: the address in the driver)", "rule-specific"}};
 

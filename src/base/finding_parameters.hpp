@@ -17,8 +17,8 @@ namespace wdmlab::base {
 
 struct ParameterMeanings {
   std::uint32_t code = 0;
-  std::uint64_t subcode = 0;  // parameter 1, for the codes keyed by subcode; 0 otherwise
-  bool keyed = false;         // the row is for one subcode only
+  std::uint64_t subcode = 0;             // parameter 1, for the codes keyed by subcode; 0 otherwise
+  bool keyed = false;                    // the row is for one subcode only
   std::array<const char*, 4> meaning{};  // "" where the parameter is unused or reserved
 };
 

@@ -1,9 +1,8 @@
 #include "ex/kasan.hpp"
 
 #include <dlfcn.h>
-#include <wdm.h>
-
 #include <fmt/format.h>
+#include <wdm.h>
 
 #include <cstdlib>
 #include <string>
@@ -167,7 +166,8 @@ std::uint8_t windows_shadow_code(std::uint8_t shadow, std::uintptr_t address) {
       return address >= block->address + block->size ? kPoolRightRedzone : kGenericRedzone;
     }
   }
-  if (const PoolAllocation* next = pool.block_containing(address + kRedzoneReach); next != nullptr && next->address > address) {
+  if (const PoolAllocation* next = pool.block_containing(address + kRedzoneReach);
+      next != nullptr && next->address > address) {
     return kPoolLeftRedzone;
   }
   // The pool poisons only the tails of live blocks and the blocks it has freed.
@@ -217,16 +217,18 @@ extern "C" void wdmlab_kasan_report(std::uintptr_t address, std::size_t size, in
     const std::uintptr_t start = first_bad - 1 - global.offset;
     g_report.summary = global.function.empty()
                            ? std::string("AddressSanitizer: global-buffer-overflow")
-                           : fmt::format("AddressSanitizer: global-buffer-overflow: the address is {} bytes from the "
-                                         "start of the global variable {}!{}, in the redzone after it",
-                                         address - start, global.module, global.function);
+                           : fmt::format(
+                                 "AddressSanitizer: global-buffer-overflow: the address is {} bytes from the "
+                                 "start of the global variable {}!{}, in the redzone after it",
+                                 address - start, global.module, global.function);
   }
   const std::uint8_t code = windows_shadow_code(shadow, first_bad);
   std::string description = fmt::format("KASAN: illegal {} of {} byte(s) at {:#x} (shadow code 0x{:02X}).",
                                         is_write != 0 ? "write" : "read", size, address, code);
   if (!g_report.summary.empty()) description += " " + g_report.summary;
-  verifier::violation({.code = KASAN_ILLEGAL_ACCESS,
-                       .parameters = {address, size, pc, static_cast<std::uint64_t>(code) | (is_write != 0 ? 0x100u : 0u)},
-                       .description = std::move(description),
-                       .exact_pc = pc});
+  verifier::violation(
+      {.code = KASAN_ILLEGAL_ACCESS,
+       .parameters = {address, size, pc, static_cast<std::uint64_t>(code) | (is_write != 0 ? 0x100u : 0u)},
+       .description = std::move(description),
+       .exact_pc = pc});
 }

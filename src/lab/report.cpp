@@ -30,8 +30,11 @@ std::string severity_name(Severity severity) {
 std::string hex(std::uint64_t value) { return fmt::format("0x{:X}", value); }
 
 json frame_json(const StackFrame& frame) {
-  json out = {{"pc", hex(frame.pc)}, {"module", frame.module}, {"function", frame.function},
-              {"offset", hex(frame.offset)}, {"lab", frame.lab}};
+  json out = {{"pc", hex(frame.pc)},
+              {"module", frame.module},
+              {"function", frame.function},
+              {"offset", hex(frame.offset)},
+              {"lab", frame.lab}};
   if (!frame.file.empty()) {
     out["file"] = frame.file;
     out["line"] = frame.line;
@@ -166,9 +169,9 @@ json location(const StackFrame& frame, const RunInfo& run) {
     out["physicalLocation"] = physical;
   }
   const std::string function = frame.function.empty() ? hex(frame.pc) : frame.function;
-  out["logicalLocations"] = json::array(
-      {{{"fullyQualifiedName", fmt::format("{}!{}", frame.module.empty() ? "?" : frame.module, function)},
-        {"kind", "function"}}});
+  out["logicalLocations"] =
+      json::array({{{"fullyQualifiedName", fmt::format("{}!{}", frame.module.empty() ? "?" : frame.module, function)},
+                    {"kind", "function"}}});
   return out;
 }
 
@@ -198,7 +201,8 @@ json result_json(const Finding& finding, std::size_t rule_index, const RunInfo& 
                  {"level", sarif_level(finding.severity)},
                  {"message", {{"text", fmt::format("{}: {}", finding.summary(), finding.description)}}}};
   json locations = json::array();
-  if (const StackFrame* culprit = finding.culprit_frame(); culprit != nullptr) locations.push_back(location(*culprit, run));
+  if (const StackFrame* culprit = finding.culprit_frame(); culprit != nullptr)
+    locations.push_back(location(*culprit, run));
   result["locations"] = locations;
   if (!finding.context.stack.empty()) {
     json flows = json::array({thread_flow(finding.context, run)});
@@ -242,8 +246,8 @@ json rule_json(const Finding& finding) {
 std::string to_json(std::span<const Finding> findings, const RunInfo& run) {
   json list = json::array();
   for (const Finding& finding : findings) list.push_back(finding_json(finding));
-  json out = {{"tool", {{"name", "wdmlab"}, {"version", run.tool_version}}}, {"command", run.command},
-              {"findings", list}};
+  json out = {
+      {"tool", {{"name", "wdmlab"}, {"version", run.tool_version}}}, {"command", run.command}, {"findings", list}};
   return out.dump(2) + "\n";
 }
 

@@ -63,7 +63,9 @@ namespace {
 thread_local const void* t_host_stack_bottom = nullptr;
 thread_local std::size_t t_host_stack_size = 0;
 
-bool sanitizer_fibers() { return __sanitizer_start_switch_fiber != nullptr && __sanitizer_finish_switch_fiber != nullptr; }
+bool sanitizer_fibers() {
+  return __sanitizer_start_switch_fiber != nullptr && __sanitizer_finish_switch_fiber != nullptr;
+}
 
 // Before a switch to `to` (null: the host). A context that will never run again passes no fake
 // stack to save, so the runtime frees it.

@@ -4,11 +4,12 @@
 // parameters (P1 the address, through what the driver logged; P2 the size; P3 the instruction
 // after the check, in the culprit function; P4 the shadow code and the write bit), and that the
 // same machine replays it. Without the option, the same access is no finding.
+#include "ex/kasan.hpp"
+
 #include <gtest/gtest.h>
 #include <wdm.h>
 
 #include "corpus/corpus_test.hpp"
-#include "ex/kasan.hpp"
 #include "support/lab_test.hpp"
 
 // The runtime's defaults for this program: report and recover (the lab turns each report into a
@@ -28,17 +29,16 @@ struct KasanCase {
   std::string name;
   const char* image;
   std::string driver;
-  std::string logged;          // the line prefix before the address the driver logs
-  std::uint64_t offset;        // P1 - the logged address
-  std::uint64_t size;          // P2
-  std::uint64_t shadow_code;   // P4 bits 0-7
-  std::string culprit;         // the function that made the access
+  std::string logged;            // the line prefix before the address the driver logs
+  std::uint64_t offset;          // P1 - the logged address
+  std::uint64_t size;            // P2
+  std::uint64_t shadow_code;     // P4 bits 0-7
+  std::string culprit;           // the function that made the access
   std::uint64_t write = kWrite;  // P4 bit 8
 };
 
 Outcome run_driver(const KasanCase& test, std::uint32_t verifier = kKasanMachine) {
-  return play({.processors = 1, .seed = 1, .verifier = verifier}, test.image, [](Lab&, UserProcess&) {
-  });
+  return play({.processors = 1, .seed = 1, .verifier = verifier}, test.image, [](Lab&, UserProcess&) {});
 }
 
 class KasanCorpus : public ::testing::TestWithParam<KasanCase> {};
@@ -73,15 +73,15 @@ TEST_P(KasanCorpus, IsNoFindingWithoutTheKasanOption) {
 
 INSTANTIATE_TEST_SUITE_P(
     Corpus, KasanCorpus,
-    ::testing::Values(KasanCase{"StackOutOfBounds", KASAN_STACK_OOB_IMAGE, "kasan_stack_oob", "kasan_stack_oob: checksums at ", 8, 1,
-                                0xF3, "KasanStackFillChecksums"},
-                      KasanCase{"GlobalOutOfBounds", KASAN_GLOBAL_OOB_IMAGE, "kasan_global_oob", "kasan_global_oob: last sizes at ", 16,
-                                4, 0x84, "KasanGlobalRecord"},
-                      KasanCase{"PoolBlockOverrun", KASAN_HEAP_OOB_IMAGE, "kasan_heap_oob", "kasan_heap_oob: copy at ", 32, 1, 0x86,
-                                "KasanHeapCopyName"},
+    ::testing::Values(KasanCase{"StackOutOfBounds", KASAN_STACK_OOB_IMAGE, "kasan_stack_oob",
+                                "kasan_stack_oob: checksums at ", 8, 1, 0xF3, "KasanStackFillChecksums"},
+                      KasanCase{"GlobalOutOfBounds", KASAN_GLOBAL_OOB_IMAGE, "kasan_global_oob",
+                                "kasan_global_oob: last sizes at ", 16, 4, 0x84, "KasanGlobalRecord"},
+                      KasanCase{"PoolBlockOverrun", KASAN_HEAP_OOB_IMAGE, "kasan_heap_oob", "kasan_heap_oob: copy at ",
+                                32, 1, 0x86, "KasanHeapCopyName"},
                       // Not in samples/buggy: the lab's own test of its poisoning of freed pool blocks.
-                      KasanCase{"FreedPoolBlock", KASAN_POOL_FREED_IMAGE, "kasan_pool_freed", "kasan_pool_freed: block at ",
-                                0, 4, 0x87, "KasanFreedRead", 0}),
+                      KasanCase{"FreedPoolBlock", KASAN_POOL_FREED_IMAGE, "kasan_pool_freed",
+                                "kasan_pool_freed: block at ", 0, 4, 0x87, "KasanFreedRead", 0}),
     RowName());
 
 // AddressSanitizer's shadow codes as Windows' KASAN reports them (devtest/kasan.md).

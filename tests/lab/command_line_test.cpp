@@ -1,6 +1,8 @@
 // The wdmlab command line's report and verifier options: --json, --sarif, --source-root,
 // --verifier, --disable-rule, --driver-verifier, --policy; malformed ones are bad usage (exit
 // status 2) with a message naming the problem; a finding's REPLAY line makes the same run again.
+#include "support/command_line.hpp"
+
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "support/command_line.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab {
@@ -50,9 +51,9 @@ std::string line_of(const std::string& output, const std::string& prefix) {
 class CommandLineReports : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("wdmlab_cli_" + std::to_string(::getpid()) + "_" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    directory_ =
+        std::filesystem::temp_directory_path() / ("wdmlab_cli_" + std::to_string(::getpid()) + "_" +
+                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(directory_);
   }
   void TearDown() override { std::filesystem::remove_all(directory_); }

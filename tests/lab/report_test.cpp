@@ -2,6 +2,8 @@
 // parameter meanings, Finding::replay, and the JSON and SARIF 2.1.0 files (wdmlab/report.hpp).
 // The SARIF checks are the structural requirements of the 2.1.0 specification for a log, a run,
 // its rules and its results, applied to whatever the lab reports.
+#include "wdmlab/report.hpp"
+
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,7 +18,6 @@
 #include "support/lab_test.hpp"
 #include "verifier/rules.hpp"
 #include "wdmlab/lab.hpp"
-#include "wdmlab/report.hpp"
 
 namespace wdmlab {
 namespace {
@@ -34,8 +35,12 @@ Finding bug_check_finding(std::uint32_t code, std::uint64_t p1, LabOptions optio
 }
 
 StackFrame driver_frame(std::string function, std::string file, int line) {
-  return StackFrame{.pc = 0x1000, .module = "mydrv.so", .function = std::move(function), .offset = 0x10,
-                    .file = std::move(file), .line = line};
+  return StackFrame{.pc = 0x1000,
+                    .module = "mydrv.so",
+                    .function = std::move(function),
+                    .offset = 0x10,
+                    .file = std::move(file),
+                    .line = line};
 }
 
 // A finding as a driver would cause it, made by hand: a culprit frame, a related stack, an IRP
@@ -63,14 +68,27 @@ Finding sample_finding(Severity severity = Severity::Fatal) {
 
 TEST(FindingText, HasEveryPartOfAnAnalyzeReport) {
   const std::string text = sample_finding().to_text();
-  for (const char* part : {"DRIVER_VERIFIER_DETECTED_VIOLATION (c4)", "Arg1: 0000000000000062, subcode",
-                           "Arg2: 0000000000000abc, name of the driver", "BUGCHECK_CODE:  c4", "BUGCHECK_P1: 62",
-                           "BUGCHECK_STR:  0xC4_62", "DRIVER:  mydrv", "MODULE_NAME:  mydrv.so",
-                           "FAULTING_SOURCE_LINE:  /src/mydrv/unload.c:42", "CONTEXT:  DriverUnload(mydrv) (id 7)",
-                           "PROCESSOR:  1", "IRQL:  0", "VIRTUAL_TIME:  1234", "SCHEDULING_DECISION:  56",
-                           "STACK_TEXT:", "01 mydrv.so!MyUnload+0x10 [/src/mydrv/unload.c:42]",
-                           "RELATED:  allocation of 0x40 bytes (tag 'Leak')", "00 mydrv.so!MyAllocate+0x10",
-                           "IRP_HISTORY:", "  IoCallDriver to \\Device\\My", "FAILURE_BUCKET_ID:  0xc4_62_VRF_mydrv!MyUnload",
+  for (const char* part : {"DRIVER_VERIFIER_DETECTED_VIOLATION (c4)",
+                           "Arg1: 0000000000000062, subcode",
+                           "Arg2: 0000000000000abc, name of the driver",
+                           "BUGCHECK_CODE:  c4",
+                           "BUGCHECK_P1: 62",
+                           "BUGCHECK_STR:  0xC4_62",
+                           "DRIVER:  mydrv",
+                           "MODULE_NAME:  mydrv.so",
+                           "FAULTING_SOURCE_LINE:  /src/mydrv/unload.c:42",
+                           "CONTEXT:  DriverUnload(mydrv) (id 7)",
+                           "PROCESSOR:  1",
+                           "IRQL:  0",
+                           "VIRTUAL_TIME:  1234",
+                           "SCHEDULING_DECISION:  56",
+                           "STACK_TEXT:",
+                           "01 mydrv.so!MyUnload+0x10 [/src/mydrv/unload.c:42]",
+                           "RELATED:  allocation of 0x40 bytes (tag 'Leak')",
+                           "00 mydrv.so!MyAllocate+0x10",
+                           "IRP_HISTORY:",
+                           "  IoCallDriver to \\Device\\My",
+                           "FAILURE_BUCKET_ID:  0xc4_62_VRF_mydrv!MyUnload",
                            "REPLAY:  wdmlab run mydrv --seed 7"}) {
     EXPECT_THAT(text, HasSubstr(part));
   }
@@ -133,9 +151,10 @@ TEST(ParameterMeanings, TheTableIsSortedAndEveryCheckHasMeanings) {
 }
 
 TEST(ParameterMeanings, CoverTheKernelStopsTheLabRaises) {
-  for (std::uint32_t code : {0x1u, 0x9u, 0xAu, 0xCu, 0x10u, 0x18u, 0x1Eu, 0x35u, 0x44u, 0x48u, 0x50u, 0x7Eu, 0x7Fu,
-                             0xB8u, 0xC2u, 0xC8u, 0xD1u, 0x133u, 0x139u, 0x1F2u, 0x4000008Au, 0x574C0001u,
-                             0x574C0002u, 0x574C0003u, 0x574C0004u, 0x574C0005u, 0x574C0006u}) {
+  for (std::uint32_t code :
+       {0x1u,   0x9u,   0xAu,        0xCu,        0x10u,       0x18u,       0x1Eu,       0x35u,       0x44u,
+        0x48u,  0x50u,  0x7Eu,       0x7Fu,       0xB8u,       0xC2u,       0xC8u,       0xD1u,       0x133u,
+        0x139u, 0x1F2u, 0x4000008Au, 0x574C0001u, 0x574C0002u, 0x574C0003u, 0x574C0004u, 0x574C0005u, 0x574C0006u}) {
     EXPECT_NE(base::parameter_meanings(code, 0), nullptr) << fmt::format("0x{:X}", code);
   }
   EXPECT_STREQ(base::parameter_meanings(0x1F2, 0)->meaning[3],
