@@ -34,6 +34,11 @@ std::unordered_map<std::uint32_t, const char*> index(const NamedValue (&table)[N
   return map;
 }
 
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 std::string frame_list(const std::vector<StackFrame>& stack, std::string_view indent) {
   std::string out;
   for (std::size_t i = 0; i < stack.size(); ++i) {
@@ -125,7 +130,7 @@ std::string Finding::to_text() const {
   for (std::size_t i = 0; i < parameters.size(); ++i) out += fmt::format("BUGCHECK_P{}: {:x}\n", i + 1, parameters[i]);
   out += "\n";
   if (!rule.empty()) out += fmt::format("RULE_NAME:  {}\n", rule);
-  out += fmt::format("BUGCHECK_STR:  {}\n", bucket());
+  out += fmt::format("BUGCHECK_STR:  {}\n", lower(bucket()));  // as !analyze prints it: 0xc4_f6
   if (!driver.empty()) out += fmt::format("DRIVER:  {}\n", driver);
   if (const StackFrame* culprit = culprit_frame(); culprit != nullptr) {
     if (!culprit->module.empty()) out += fmt::format("MODULE_NAME:  {}\n", culprit->module);
@@ -185,11 +190,6 @@ bool verifier_code(std::uint32_t code) {
 bool ddi_rule(const Finding& finding) {
   if (finding.rule.empty()) return false;
   return (finding.code == 0xC4 && (finding.parameters[0] >> 16) != 0) || finding.code == 0x574C0006;
-}
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 }  // namespace

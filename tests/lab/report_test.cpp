@@ -73,7 +73,7 @@ TEST(FindingText, HasEveryPartOfAnAnalyzeReport) {
                            "Arg2: 0000000000000abc, name of the driver",
                            "BUGCHECK_CODE:  c4",
                            "BUGCHECK_P1: 62",
-                           "BUGCHECK_STR:  0xC4_62",
+                           "BUGCHECK_STR:  0xc4_62",
                            "DRIVER:  mydrv",
                            "MODULE_NAME:  mydrv.so",
                            "FAULTING_SOURCE_LINE:  /src/mydrv/unload.c:42",
