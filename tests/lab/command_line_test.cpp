@@ -139,7 +139,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadOption{"UnwritableJson", "run null_deref --json /nonexistent/directory/findings.json",
                   "cannot write the report '/nonexistent/directory/findings.json'"},
         BadOption{"LoadBadVerifier", "load /nonexistent.so --verifier bogus", "'bogus'"},
-        BadOption{"UnknownOption", "run null_deref --sarif-out x", "--sarif-out"}),
+        BadOption{"UnknownOption", "run null_deref --sarif-out x", "--sarif-out"},
+        // The command line has no AddressSanitizer runtime: a KASAN image cannot be loaded, and
+        // the loader names the runtime's symbol it misses.
+        BadOption{"KasanImageWithoutTheRuntime",
+                  std::string("load ") + KASAN_HEAP_OOB_IMAGE + " --verifier standard,kasan",
+                  "undefined symbol: __asan_"}),
     test::RowName());
 
 }  // namespace
