@@ -1,7 +1,7 @@
 // base/finding_parameters.hpp - what the four parameters of a bug check mean, as data.
 //
 // One row per bug check code, or per (code, parameter 1) for the codes whose parameter 1 is a
-// subcode naming the check (0xC4, 0xC9, and the subtypes of 0xC2 and 0xE4). The texts follow
+// subcode naming the check (0xC4, 0xC9, and the subtypes of 0xC2, 0xE4 and 0x133). The texts follow
 // Microsoft's bug check reference, in the lab's words; the reports (Finding::to_text, the JSON
 // and SARIF reports) print them next to the values. The table is append-only in spirit, like
 // bugcodes.h: a row, once added, keeps its meaning.
