@@ -1,6 +1,6 @@
 # Building Windows drivers for the lab.
 #
-# wdmlab_add_driver(<name> SOURCES <file>... [STATIC] [OPTIMIZE <level>])
+# wdmlab_add_driver(<name> SOURCES <file>... [STATIC] [KASAN] [OPTIMIZE <level>])
 #
 # Compiles driver sources the way a WDK build would accept them: C as gnu17, C++ as gnu++17, both
 # with -fshort-wchar (16-bit WCHAR) and -fms-extensions, against the lab's WDK headers in include/.
@@ -21,6 +21,15 @@
 # `extern "C" DRIVER_INITIALIZE <name>_DriverEntry;` and pass it to wdmlab::Lab::load_driver.
 # Other non-static symbols must not collide between drivers linked into the same program.
 #
+# KASAN builds the image instrumented with AddressSanitizer, as the WDK's /fsanitize=kernel-address
+# builds a .sys: -fsanitize=address -fsanitize-recover=address, its stack, globals and every load
+# and store checked. Loaded into a lab whose verifier has the KASAN option (kVerifierKasan) for the
+# driver, an illegal access is bug check 0x1F2 KASAN_ILLEGAL_ACCESS (docs/verifier/kasan.md). Such
+# an image needs the AddressSanitizer runtime: only a program linked with -fsanitize=address can
+# load it (elsewhere the load fails, naming the runtime's missing symbols). Its references to the
+# runtime stay undefined until then, so a KASAN image is linked without -Wl,--no-undefined; build
+# the same sources without KASAN to have the linker check their imports.
+#
 # Drivers are built at -O0 unless OPTIMIZE says otherwise: the lab implements __try/__except with
 # setjmp, so, exactly as C requires for setjmp, a local variable changed inside a __try block and
 # read after an exception has an indeterminate value unless it is volatile. At -O0 every local
@@ -30,6 +39,8 @@ set(WDMLAB_DRIVER_DEFINITIONS
   _WIN32 _WIN64 _AMD64_ AMD64 _M_AMD64 _M_X64 _KERNEL_MODE
   NTDDI_VERSION=0x0A00000C _WIN32_WINNT=0x0A00 WINVER=0x0A00 POOL_NX_OPTIN=1
   DBG=1)
+
+set(WDMLAB_KASAN_FLAGS -fsanitize=address -fsanitize-recover=address)
 
 set(WDMLAB_DRIVER_COMMON_FLAGS
   -fshort-wchar -fms-extensions -fno-strict-aliasing -fno-omit-frame-pointer -g
@@ -61,7 +72,7 @@ function(wdmlab_driver_flags target optimize)
 endfunction()
 
 function(wdmlab_add_driver name)
-  cmake_parse_arguments(ARG "STATIC" "OPTIMIZE" "SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "STATIC;KASAN" "OPTIMIZE" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "wdmlab_add_driver(${name}): SOURCES is required")
   endif()
@@ -70,6 +81,9 @@ function(wdmlab_add_driver name)
   endif()
   if(NOT ARG_OPTIMIZE)
     set(ARG_OPTIMIZE -O0)
+  endif()
+  if(ARG_STATIC AND ARG_KASAN)
+    message(FATAL_ERROR "wdmlab_add_driver(${name}): KASAN builds a driver image; it cannot be STATIC")
   endif()
   if(ARG_STATIC)
     add_library(${name} STATIC ${ARG_SOURCES})
@@ -84,6 +98,12 @@ function(wdmlab_add_driver name)
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden)
   target_compile_options(${name} PRIVATE
     $<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-include ${WDMLAB_DRIVER_ENTRY_EXPORT}>)
-  target_link_options(${name} PRIVATE -Wl,--no-undefined -Wl,--require-defined=DriverEntry)
+  target_link_options(${name} PRIVATE -Wl,--require-defined=DriverEntry)
   target_link_libraries(${name} PRIVATE wdmlab::kernel)
+  if(ARG_KASAN)
+    target_compile_options(${name} PRIVATE ${WDMLAB_KASAN_FLAGS})
+    target_link_libraries(${name} PRIVATE wdmlab_kasan_image)
+  else()
+    target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  endif()
 endfunction()

@@ -2,8 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <string_view>
 #include <unordered_map>
+
+#include "base/finding_parameters.hpp"
+#include "wdmlab/report.hpp"
 
 namespace wdmlab {
 
@@ -27,6 +32,11 @@ std::unordered_map<std::uint32_t, const char*> index(const NamedValue (&table)[N
   std::unordered_map<std::uint32_t, const char*> map;
   for (const auto& entry : table) map.emplace(entry.value, entry.name);  // first name wins
   return map;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 std::string frame_list(const std::vector<StackFrame>& stack, std::string_view indent) {
@@ -100,36 +110,100 @@ std::string Finding::summary() const {
 
 std::string Finding::to_text() const {
   std::string out;
-  const char* severity_text = severity == Severity::Fatal ? "fatal" : severity == Severity::NonFatal ? "non-fatal"
-                                                                                                      : "warning";
+  const std::string_view severity_text = severity == Severity::Fatal      ? "fatal"
+                                         : severity == Severity::NonFatal ? "non-fatal"
+                                                                          : "warning";
+  out += "*******************************************************************************\n";
+  out += "*                            Bugcheck Analysis                                *\n";
+  out += "*******************************************************************************\n\n";
   out += fmt::format("{} ({:x})  [{}]\n", name.empty() ? "UNKNOWN_BUG_CHECK" : name, code, severity_text);
   if (!description.empty()) out += description + "\n";
   out += "Arguments:\n";
+  const base::ParameterMeanings* meanings = base::parameter_meanings(code, parameters[0]);
   for (std::size_t i = 0; i < parameters.size(); ++i) {
-    out += fmt::format("Arg{}: {:016x}\n", i + 1, parameters[i]);
+    std::string meaning = meanings != nullptr ? meanings->meaning[i] : "";
+    if (i == 0 && !rule.empty() && meaning.rfind("subcode", 0) == 0) meaning += fmt::format(" ({})", rule);
+    out += fmt::format("Arg{}: {:016x}{}\n", i + 1, parameters[i], meaning.empty() ? "" : ", " + meaning);
   }
   out += "\n";
+  out += fmt::format("BUGCHECK_CODE:  {:x}\n", code);
+  for (std::size_t i = 0; i < parameters.size(); ++i) out += fmt::format("BUGCHECK_P{}: {:x}\n", i + 1, parameters[i]);
+  out += "\n";
   if (!rule.empty()) out += fmt::format("RULE_NAME:  {}\n", rule);
-  out += fmt::format("BUGCHECK_STR:  {}\n", bucket());
+  out += fmt::format("BUGCHECK_STR:  {}\n", lower(bucket()));  // as !analyze prints it: 0xc4_f6
   if (!driver.empty()) out += fmt::format("DRIVER:  {}\n", driver);
   if (const StackFrame* culprit = culprit_frame(); culprit != nullptr) {
+    if (!culprit->module.empty()) out += fmt::format("MODULE_NAME:  {}\n", culprit->module);
+    if (!culprit->function.empty()) out += fmt::format("SYMBOL_NAME:  {}!{}+0x{:x}\n", culprit->module,
+                                                       culprit->function, culprit->offset);
+    if (!culprit->file.empty()) out += fmt::format("FAULTING_SOURCE_LINE:  {}:{}\n", culprit->file, culprit->line);
     out += fmt::format("FAULTING_FRAME:  {}\n", culprit->to_string());
   }
-  out += fmt::format("CONTEXT:  {} (id {}), processor {}, IRQL {}\n", context.name, context.id,
-                     context.processor, context.irql);
-  out += fmt::format("VIRTUAL_TIME:  {} x 100ns, after {} scheduling decisions\n", virtual_time, decision);
+  out += fmt::format("CONTEXT:  {} (id {})\n", context.name, context.id);
+  const std::string processor = context.processor < 0 ? std::string("none") : std::to_string(context.processor);
+  out += fmt::format("PROCESSOR:  {}\n", processor);
+  out += fmt::format("IRQL:  {}\n", context.irql);
+  if (!context.waiting_on.empty()) out += fmt::format("WAITING_ON:  {}\n", context.waiting_on);
+  out += fmt::format("VIRTUAL_TIME:  {} x 100ns\n", virtual_time);
+  out += fmt::format("SCHEDULING_DECISION:  {}\n", decision);
   if (!context.stack.empty()) {
     out += "\nSTACK_TEXT:\n";
     out += frame_list(context.stack, "  ");
   }
   for (const auto& other : involved) {
-    out += fmt::format("\nCONTEXT {} (id {}), processor {}, IRQL {}", other.name, other.id, other.processor,
-                       other.irql);
+    out += fmt::format("\nRELATED:  {}", other.name);
+    if (other.id != 0) out += fmt::format(" (id {})", other.id);
+    if (other.processor >= 0) out += fmt::format(", processor {}, IRQL {}", other.processor, other.irql);
     if (!other.waiting_on.empty()) out += fmt::format(", waiting on {}", other.waiting_on);
     out += "\n";
     out += frame_list(other.stack, "  ");
   }
+  if (!irp_history.empty()) {
+    out += "\nIRP_HISTORY:\n";
+    for (const std::string& event : irp_history) out += fmt::format("  {}\n", event);
+  }
+  out += fmt::format("\nFAILURE_BUCKET_ID:  {}\n", failure_bucket(*this));
+  if (!replay.empty()) out += fmt::format("\nREPLAY:  {}\n", replay);
   return out;
+}
+
+namespace {
+
+// Codes that only Driver Verifier raises: !analyze marks their buckets _VRF_.
+bool verifier_code(std::uint32_t code) {
+  switch (code) {
+    case 0xC1:
+    case 0xC4:
+    case 0xC9:
+    case 0xCC:
+    case 0xCD:
+    case 0xD5:
+    case 0xD6:
+    case 0xE6:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A DDI compliance rule: a 0xC4 rule ID (0x0002xxxx, 0x0004xxxx) or the lab's SDV rule code.
+bool ddi_rule(const Finding& finding) {
+  if (finding.rule.empty()) return false;
+  return (finding.code == 0xC4 && (finding.parameters[0] >> 16) != 0) || finding.code == 0x574C0006;
+}
+
+}  // namespace
+
+std::string failure_bucket(const Finding& finding) {
+  std::string where;
+  if (const StackFrame* culprit = finding.culprit_frame(); culprit != nullptr && !culprit->function.empty()) {
+    const std::string module = culprit->module.substr(0, culprit->module.find('.'));
+    where = fmt::format("{}!{}", module.empty() ? finding.driver : module, culprit->function);
+  } else {
+    where = finding.driver.empty() ? std::string("unknown") : finding.driver;
+  }
+  if (ddi_rule(finding)) return fmt::format("0x{:x}_{}_XDV_VRF_{}", finding.code, finding.rule, where);
+  return fmt::format("{}{}_{}", lower(finding.bucket()), verifier_code(finding.code) ? "_VRF" : "", where);
 }
 
 }  // namespace wdmlab

@@ -102,7 +102,16 @@ struct Symbolizer::Impl {
 Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) {}
 Symbolizer::~Symbolizer() = default;
 
-void Symbolizer::invalidate() { impl_->stale = true; }
+void Symbolizer::invalidate() {
+  // Start afresh: libdw keeps its own mappings of every image file it has read, and while they
+  // exist /proc/self/maps lists them next to the images; after an image is unloaded and mapped
+  // again, one that lies just below the new mapping is taken for its start, with a wrong bias.
+  // Ending the session unmaps them before the next refresh reads the map.
+  if (impl_->dwfl != nullptr) dwfl_end(impl_->dwfl);
+  impl_->dwfl = dwfl_begin(&impl_->callbacks);
+  WDMLAB_CHECK(impl_->dwfl != nullptr, "dwfl_begin failed: {}", dwfl_errmsg(-1));
+  impl_->stale = true;
+}
 
 StackFrame Symbolizer::symbolize_one(std::uintptr_t pc, bool exact) {
   impl_->refresh();

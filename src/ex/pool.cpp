@@ -14,6 +14,7 @@
 #include "base/driver_identity.hpp"
 #include "base/stack.hpp"
 #include "ex/executive.hpp"
+#include "ex/kasan.hpp"
 #include "ke/bugcheck.hpp"
 #include "rtl/exception.hpp"
 #include "sched/scheduler.hpp"
@@ -166,6 +167,7 @@ void* Pool::allocate(const PoolRequest& request) {
     return nullptr;
   }
   std::memset(memory, request.zero ? 0 : kUninitializedFill, charged_bytes(request.bytes));
+  kasan::on_pool_allocate(memory, request.bytes, charged_bytes(request.bytes), request.driver);
   in_use += request.bytes;
 
   PoolAllocation block;
@@ -217,6 +219,7 @@ void Pool::free(const void* address) {
   PoolAccounting::remove(accounting_.tags_[block.tag], block.size);
   PoolAccounting::remove(accounting_.driver_tags_[{block.driver, block.tag}], block.size);
   std::memset(reinterpret_cast<void*>(block.address), kFreedFill, charged_bytes(block.size));
+  kasan::on_pool_free(reinterpret_cast<void*>(block.address), charged_bytes(block.size), block.driver);
   quarantine(std::move(block));
 }
 

@@ -47,6 +47,20 @@ RunStatus convert(sched::RunStatus status) {
   return RunStatus::Stopped;
 }
 
+// The command-line options that rebuild this machine (`wdmlab run <sample> <options>`): seed,
+// processors, scheduling policy and verifier settings.
+std::string replay_options(const LabOptions& options) {
+  std::string policy = options.policy ? options.policy->name() : "random";
+  if (policy.rfind("random", 0) == 0) policy = "random";
+  std::string text = fmt::format("--seed {} --processors {} --policy {} --verifier 0x{:X}", options.seed,
+                                 options.processors, policy, options.verifier.flags);
+  for (std::uint64_t rule : options.verifier.disabled_rules) text += fmt::format(" --disable-rule 0x{:X}", rule);
+  for (const auto& [driver, flags] : options.verifier.driver_flags) {
+    text += fmt::format(" --driver-verifier {}=0x{:X}", driver, flags);
+  }
+  return text;
+}
+
 const Finding* first_fatal(const std::vector<Finding>& findings) {
   for (const Finding& finding : findings) {
     if (finding.severity == Severity::Fatal) return &finding;
@@ -76,6 +90,9 @@ struct Lab::Impl {
   io::IoManager io;
   std::deque<LoadedDriver> drivers;
   std::vector<std::unique_ptr<UserProcess>> user_processes;
+  // The scheduler's findings, each with Finding::replay filled in.
+  std::vector<Finding> findings;
+  std::string replay;
 
   explicit Impl(LabOptions& options)
       : verifier(options.verifier, options.seed),
@@ -98,6 +115,7 @@ struct Lab::Impl {
     base::AddressSpace::set_current(&address_space);
     io.irps().zone().set_quarantine(options.protect_freed_irps);
     rtl::reset_debug_filter();  // each machine boots with the default DbgPrint filter
+    replay = replay_options(options);
   }
 
   ~Impl() {
@@ -213,7 +231,14 @@ RunStatus Lab::run_for(std::chrono::nanoseconds duration) {
 
 const Log& Lab::log() const { return impl_->log; }
 
-const std::vector<Finding>& Lab::findings() { return impl_->scheduler.findings(); }
+const std::vector<Finding>& Lab::findings() {
+  const std::vector<Finding>& made = impl_->scheduler.findings();
+  for (std::size_t i = impl_->findings.size(); i < made.size(); ++i) {
+    Finding& finding = impl_->findings.emplace_back(made[i]);
+    if (finding.replay.empty()) finding.replay = impl_->replay;
+  }
+  return impl_->findings;
+}
 
 const Finding* Lab::fatal_finding() { return first_fatal(findings()); }
 

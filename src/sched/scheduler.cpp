@@ -14,6 +14,21 @@
 
 namespace ctx = boost::context::detail;
 
+// AddressSanitizer's fiber interface. A process that loads driver images built with KASAN runs
+// with the AddressSanitizer runtime (a test linked with -fsanitize=address) while the lab itself
+// is built without it, so the lab cannot know at compile time: it declares the functions weak and
+// calls them only when the runtime defined them. In any other process they are null and a switch
+// pays one compare. Told of every switch, the runtime knows which fiber stack is current: it can
+// unwind and describe addresses on it in its reports, and __asan_handle_no_return (a longjmp out
+// of a __try, a bug check) clears the right stack instead of warning about an unknown one.
+extern "C" {
+__attribute__((weak)) void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom,
+                                                          std::size_t size);
+__attribute__((weak)) void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
+                                                           std::size_t* size_old);
+__attribute__((weak)) void __asan_unpoison_memory_region(const volatile void* address, std::size_t size);
+}
+
 namespace wdmlab::sched {
 
 namespace {
@@ -41,6 +56,41 @@ constinit __attribute__((tls_model("initial-exec"))) thread_local Scheduler* cur
 }  // namespace detail
 
 using detail::current_scheduler;
+
+namespace {
+
+// The OS thread's own stack, as AddressSanitizer reported it on the first switch to a fiber.
+thread_local const void* t_host_stack_bottom = nullptr;
+thread_local std::size_t t_host_stack_size = 0;
+
+bool sanitizer_fibers() {
+  return __sanitizer_start_switch_fiber != nullptr && __sanitizer_finish_switch_fiber != nullptr;
+}
+
+// Before a switch to `to` (null: the host). A context that will never run again passes no fake
+// stack to save, so the runtime frees it.
+void start_switch(void** fake_stack, const Stack* to, bool leaving_for_good) {
+  const void* bottom = t_host_stack_bottom;
+  std::size_t size = t_host_stack_size;
+  if (to != nullptr) {
+    size = to->usable();
+    bottom = static_cast<const char*>(to->top()) - size;
+  }
+  __sanitizer_start_switch_fiber(leaving_for_good ? nullptr : fake_stack, bottom, size);
+}
+
+// After landing on a stack; `from_host` when the previous stack was the OS thread's own.
+void finish_switch(void* fake_stack, bool from_host) {
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(fake_stack, &bottom, &size);
+  if (from_host) {
+    t_host_stack_bottom = bottom;
+    t_host_stack_size = size;
+  }
+}
+
+}  // namespace
 
 Scheduler::Scheduler(SchedulerOptions options, std::unique_ptr<SchedulingPolicy> policy)
     : options_(options), policy_(std::move(policy)), stacks_(options.stack_size) {
@@ -120,16 +170,30 @@ void Scheduler::jump(Context* to) {
   if (to != nullptr) {
     if (to->fiber_ == nullptr) {
       if (to->stack_.base == nullptr) to->stack_ = stacks_.acquire();
+      // A recycled stack may keep the shadow of an abandoned instrumented frame.
+      if (__asan_unpoison_memory_region != nullptr) {
+        __asan_unpoison_memory_region(static_cast<char*>(to->stack_.top()) - to->stack_.usable(), to->stack_.usable());
+      }
       to->fiber_ = ctx::make_fcontext(to->stack_.top(), to->stack_.usable(), &Scheduler::fiber_entry);
     }
     target = to->fiber_;
   }
+  void* fake_stack = nullptr;
+  const bool sanitized = sanitizer_fibers();
+  if (sanitized) {
+    const bool leaving_for_good =
+        from != nullptr && (from->state_ == ContextState::Finished || from->state_ == ContextState::Abandoned);
+    start_switch(&fake_stack, to != nullptr ? &to->stack_ : nullptr, leaving_for_good);
+  }
   ctx::transfer_t transfer = ctx::jump_fcontext(target, this);
-  static_cast<Scheduler*>(transfer.data)->land(transfer);
+  auto* self = static_cast<Scheduler*>(transfer.data);
+  if (sanitized) finish_switch(fake_stack, self->jump_from_ == nullptr);
+  self->land(transfer);
 }
 
 void Scheduler::fiber_entry(ctx::transfer_t transfer) {
   auto* self = static_cast<Scheduler*>(transfer.data);
+  if (sanitizer_fibers()) finish_switch(nullptr, self->jump_from_ == nullptr);
   self->land(transfer);
   Context* context = self->running_;
   if (context->kind_ == ContextKind::DpcStack) self->dpc_main(*context->processor_);
