@@ -1,11 +1,14 @@
 // The IRQL each routine may be called at, as its documentation's "IRQL" requirement states: at the
-// highest allowed level the call succeeds; one level higher it is bug check 0xA
-// IRQL_NOT_LESS_OR_EQUAL with parameter 2 = the caller's IRQL. (The routines with a minimum
-// IRQL, the ...AtDpcLevel spin lock routines, are in KeAcquireSpinLockAtDpcLevel_test.cpp.)
+// highest allowed level the call succeeds; one level higher, on an unverified machine, it is bug
+// check 0xA IRQL_NOT_LESS_OR_EQUAL with parameter 2 = the caller's IRQL. Under Driver Verifier's
+// standard flags it is 0xC4 with the DDI compliance rule's ID (the Irql* rule that covers the
+// routine) or the verifier's own wait check (0x120-0x122). (The routines with a minimum IRQL,
+// the ...AtDpcLevel spin lock routines, are in KeAcquireSpinLockAtDpcLevel_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <functional>
 
+#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -15,6 +18,8 @@ struct IrqlRule {
   const char* name;
   KIRQL maximum;
   std::function<void()> call;  // called at the IRQL under test; leaves it as it found it
+  // 0xC4 parameter 1 one level higher under the standard flags; 0: still bug check 0xA.
+  std::uint64_t verified = 0;
 };
 
 KEVENT g_event;
@@ -25,28 +30,28 @@ void wait_on_signaled_event(PLARGE_INTEGER timeout) {
 }
 
 const IrqlRule kRules[] = {
-    {"KeWaitForSingleObjectNoTimeout", APC_LEVEL, [] { wait_on_signaled_event(nullptr); }},
+    {"KeWaitForSingleObjectNoTimeout", APC_LEVEL, [] { wait_on_signaled_event(nullptr); }, 0x121},
     {"KeWaitForSingleObjectNonzeroTimeout", APC_LEVEL,
      [] {
        LARGE_INTEGER timeout = relative_ms(1);
        wait_on_signaled_event(&timeout);
-     }},
+     }, 0x122},
     {"KeWaitForSingleObjectZeroTimeout", DISPATCH_LEVEL,
      [] {
        LARGE_INTEGER timeout{};
        wait_on_signaled_event(&timeout);
-     }},
+     }, 0x120},
     {"KeWaitForMultipleObjects", APC_LEVEL,
      [] {
        KeInitializeEvent(&g_event, NotificationEvent, TRUE);
        PVOID objects[] = {&g_event};
        KeWaitForMultipleObjects(1, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, nullptr);
-     }},
+     }, 0x121},
     {"KeDelayExecutionThread", APC_LEVEL,
      [] {
        LARGE_INTEGER delay = relative_ticks(10);
        KeDelayExecutionThread(KernelMode, FALSE, &delay);
-     }},
+     }, 0x0002000F},
     {"KeAcquireSpinLock", DISPATCH_LEVEL,
      [] {
        KSPIN_LOCK lock;
@@ -54,14 +59,14 @@ const IrqlRule kRules[] = {
        KIRQL old;
        KeAcquireSpinLock(&lock, &old);
        KeReleaseSpinLock(&lock, old);
-     }},
+     }, 0x00020011},
     {"KeAcquireSpinLockForDpc", DISPATCH_LEVEL,
      [] {
        KSPIN_LOCK lock;
        KeInitializeSpinLock(&lock);
        const KIRQL old = KeAcquireSpinLockForDpc(&lock);
        KeReleaseSpinLockForDpc(&lock, old);
-     }},
+     }, 0x00020011},
     {"KeAcquireInStackQueuedSpinLock", DISPATCH_LEVEL,
      [] {
        KSPIN_LOCK lock;
@@ -69,7 +74,7 @@ const IrqlRule kRules[] = {
        KLOCK_QUEUE_HANDLE handle;
        KeAcquireInStackQueuedSpinLock(&lock, &handle);
        KeReleaseInStackQueuedSpinLock(&handle);
-     }},
+     }, 0x00020011},
     {"ObReferenceObjectByHandle", APC_LEVEL,
      [] {
        PVOID thread = nullptr;
@@ -77,8 +82,8 @@ const IrqlRule kRules[] = {
            STATUS_SUCCESS) {
          ObDereferenceObject(thread);
        }
-     }},
-    {"ZwClose", PASSIVE_LEVEL, [] { ZwClose(reinterpret_cast<HANDLE>(0x1234)); }},
+     }, 0x0002001B},
+    {"ZwClose", PASSIVE_LEVEL, [] { ZwClose(reinterpret_cast<HANDLE>(0x1234)); }, 0x0002001F},
     {"PsCreateSystemThread", PASSIVE_LEVEL,
      [] {
        HANDLE handle;
@@ -86,12 +91,21 @@ const IrqlRule kRules[] = {
                &handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr, [](PVOID) {}, nullptr) == STATUS_SUCCESS) {
          ZwClose(handle);
        }
-     }},
-    {"PsTerminateSystemThread", PASSIVE_LEVEL, [] { PsTerminateSystemThread(STATUS_SUCCESS); }},
+     }, 0x0002001C},
+    {"PsTerminateSystemThread", PASSIVE_LEVEL, [] { PsTerminateSystemThread(STATUS_SUCCESS); }, 0x0002001C},
     {"KeFlushQueuedDpcs", PASSIVE_LEVEL, [] { KeFlushQueuedDpcs(); }},
 };
 
 class IrqlRules : public ::testing::TestWithParam<IrqlRule> {};
+
+// A body that calls `rule`'s routine at `irql`.
+std::function<void()> call_at(KIRQL irql, const IrqlRule& rule) {
+  return [irql, &rule] {
+    KIRQL old;
+    KeRaiseIrql(irql, &old);
+    rule.call();
+  };
+}
 
 TEST_P(IrqlRules, AtTheHighestAllowedIrqlTheCallSucceeds) {
   const IrqlRule& rule = GetParam();
@@ -103,16 +117,35 @@ TEST_P(IrqlRules, AtTheHighestAllowedIrqlTheCallSucceeds) {
   });
 }
 
-TEST_P(IrqlRules, OneLevelHigherIsBugCheckA) {
+TEST_P(IrqlRules, OneLevelHigherUnverifiedIsBugCheckA) {
   const IrqlRule& rule = GetParam();
   const KIRQL too_high = static_cast<KIRQL>(rule.maximum + 1);
-  const Finding finding = bug_check_of([&] {
-    KIRQL old;
-    KeRaiseIrql(too_high, &old);
-    rule.call();
-  });
+  const Finding finding = unverified_bug_check_of(call_at(too_high, rule));
   EXPECT_EQ(finding.code, IRQL_NOT_LESS_OR_EQUAL) << finding.summary();
   EXPECT_EQ(finding.parameters[1], too_high);
+}
+
+TEST_P(IrqlRules, OneLevelHigherVerifiedIsTheVerifiersCode) {
+  const IrqlRule& rule = GetParam();
+  const KIRQL too_high = static_cast<KIRQL>(rule.maximum + 1);
+  const Finding finding = bug_check_of(call_at(too_high, rule));
+  if (rule.verified == 0) {
+    EXPECT_EQ(finding.code, IRQL_NOT_LESS_OR_EQUAL) << finding.summary();
+    return;
+  }
+  ASSERT_EQ(finding.code, DRIVER_VERIFIER_DETECTED_VIOLATION) << finding.summary();
+  EXPECT_EQ(finding.parameters[0], rule.verified) << finding.summary();
+  if (rule.verified >= 0x20000) {
+    // DDI compliance: P2 = the condition's text, P3 = the rule state (0), P4 = the caller.
+    ASSERT_NE(finding.parameters[1], 0u);
+    const std::string condition = reinterpret_cast<const char*>(finding.parameters[1]);
+    EXPECT_NE(condition.find("should only be called at IRQL"), std::string::npos) << condition;
+    EXPECT_EQ(finding.parameters[2], 0u);
+    EXPECT_NE(finding.parameters[3], 0u);
+    EXPECT_FALSE(finding.rule.empty());
+  } else {
+    EXPECT_EQ(finding.parameters[1], too_high);  // the waits: [IRQL, object, timeout]
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Routines, IrqlRules, ::testing::ValuesIn(kRules), RowName());

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -34,8 +35,8 @@ TEST(KeAcquireInStackQueuedSpinLock, RaisesToDispatchLevelAndReleaseRestoresTheI
   }
 }
 
-TEST(KeAcquireInStackQueuedSpinLock, AboveDispatchLevelIsBugCheckA) {
-  const Finding finding = bug_check_of([] {
+TEST(KeAcquireInStackQueuedSpinLock, UnverifiedAboveDispatchLevelIsBugCheckA) {
+  const Finding finding = unverified_bug_check_of([] {
     KSPIN_LOCK lock;
     KeInitializeSpinLock(&lock);
     KIRQL old;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ke/dpc_probe.hpp"
+#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -90,10 +91,10 @@ void ReturnAtLevel(PKDPC, PVOID context, PVOID, PVOID) {
 
 class DpcRoutineReturnsAtAnotherIrql : public ::testing::TestWithParam<BadReturn> {};
 
-TEST_P(DpcRoutineReturnsAtAnotherIrql, IsBugCheckC8) {
+TEST_P(DpcRoutineReturnsAtAnotherIrql, UnverifiedIsBugCheckC8) {
   KIRQL level = GetParam().returns_at;
   KDPC dpc;
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KeInitializeDpc(&dpc, ReturnAtLevel, &level);
     KeInsertQueueDpc(&dpc, nullptr, nullptr);
   });

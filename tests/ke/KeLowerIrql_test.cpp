@@ -3,6 +3,7 @@
 // below DISPATCH_LEVEL, before the routine that lowered it returns.
 #include <gtest/gtest.h>
 
+#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -21,8 +22,8 @@ TEST(KeLowerIrql, RestoresTheGivenLevel) {
   EXPECT_EQ(seen, (std::vector<KIRQL>{DISPATCH_LEVEL, APC_LEVEL, PASSIVE_LEVEL}));
 }
 
-TEST(KeLowerIrql, ToAHigherLevelIsBugCheckA) {
-  const Finding finding = bug_check_of([] {
+TEST(KeLowerIrql, UnverifiedToAHigherLevelIsBugCheckA) {
+  const Finding finding = unverified_bug_check_of([] {
     KIRQL old;
     KeRaiseIrql(APC_LEVEL, &old);
     KeLowerIrql(DISPATCH_LEVEL);

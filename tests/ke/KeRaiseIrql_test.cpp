@@ -3,6 +3,7 @@
 // the current IRQL and parameter 2 = the requested one.
 #include <gtest/gtest.h>
 
+#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -37,9 +38,9 @@ INSTANTIATE_TEST_SUITE_P(Levels, KeRaiseIrqlLegal,
 
 class KeRaiseIrqlToLower : public ::testing::TestWithParam<Raise> {};
 
-TEST_P(KeRaiseIrqlToLower, IsBugCheck9WithCurrentAndRequestedIrql) {
+TEST_P(KeRaiseIrqlToLower, UnverifiedIsBugCheck9WithCurrentAndRequestedIrql) {
   const Raise row = GetParam();
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KIRQL old;
     KeRaiseIrql(row.from, &old);
     KeRaiseIrql(row.to, &old);
@@ -68,8 +69,8 @@ TEST(KeRaiseIrqlToDpcLevel, ReturnsThePreviousIrqlAndLeavesDispatchLevel) {
   }
 }
 
-TEST(KeRaiseIrqlToDpcLevel, FromAboveDispatchLevelIsBugCheck9) {
-  const Finding finding = bug_check_of([] {
+TEST(KeRaiseIrqlToDpcLevel, UnverifiedFromAboveDispatchLevelIsBugCheck9) {
+  const Finding finding = unverified_bug_check_of([] {
     KIRQL old;
     KeRaiseIrql(HIGH_LEVEL, &old);
     KeRaiseIrqlToDpcLevel();

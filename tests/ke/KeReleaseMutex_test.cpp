@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ke/drivers/ke_test_driver.h"
+#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
@@ -94,8 +95,8 @@ TEST(KeReleaseMutex, ReleasingHandsTheMutexToTheNextWaiter) {
   EXPECT_TRUE(waiter_owned);
 }
 
-TEST(KeReleaseMutex, ByAThreadThatDoesNotOwnItRaisesMutantNotOwned) {
-  Lab lab({.processors = 2, .seed = 2});
+TEST(KeReleaseMutex, UnverifiedByAThreadThatDoesNotOwnItRaisesMutantNotOwned) {
+  Lab lab({.processors = 2, .seed = 2, .verifier = VerifierOptions::off()});
   KMUTEX mutex;
   KeInitializeMutex(&mutex, 0);
   KTD_EXCEPTION caught{};
@@ -119,8 +120,8 @@ TEST(KeReleaseMutex, ByAThreadThatDoesNotOwnItRaisesMutantNotOwned) {
   EXPECT_EQ(state, 0);  // still owned by "owner"
 }
 
-TEST(KeReleaseMutex, OfAnUnownedMutexUnhandledInASystemThreadIsBugCheck7E) {
-  const Finding finding = bug_check_of([] {
+TEST(KeReleaseMutex, UnverifiedOfAnUnownedMutexUnhandledInASystemThreadIsBugCheck7E) {
+  const Finding finding = unverified_bug_check_of([] {
     KMUTEX mutex;
     KeInitializeMutex(&mutex, 0);
     KeReleaseMutex(&mutex, FALSE);
