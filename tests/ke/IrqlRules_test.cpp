@@ -8,7 +8,6 @@
 
 #include <functional>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

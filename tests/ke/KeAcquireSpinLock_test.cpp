@@ -4,7 +4,6 @@
 // forever, which Windows' DPC watchdog ends with bug check 0x133.
 #include <gtest/gtest.h>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

@@ -5,7 +5,6 @@
 
 #include <vector>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "ke/dpc_probe.hpp"
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

@@ -3,7 +3,6 @@
 // below DISPATCH_LEVEL, before the routine that lowered it returns.
 #include <gtest/gtest.h>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

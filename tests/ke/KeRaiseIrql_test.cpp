@@ -3,7 +3,6 @@
 // the current IRQL and parameter 2 = the requested one.
 #include <gtest/gtest.h>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

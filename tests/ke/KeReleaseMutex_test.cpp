@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "ke/drivers/ke_test_driver.h"
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

@@ -5,7 +5,6 @@
 // STATUS_ABANDONED_WAIT_0 (+ the object's index); later waits return STATUS_SUCCESS again.
 #include <gtest/gtest.h>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {

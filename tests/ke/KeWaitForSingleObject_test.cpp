@@ -6,7 +6,6 @@
 
 #include <set>
 
-#include "ke/verifier_options.hpp"
 #include "support/lab_test.hpp"
 
 namespace wdmlab::test {
