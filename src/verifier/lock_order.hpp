@@ -10,10 +10,10 @@
 // routines call the hooks below; every hook does nothing when the option is off for the calling
 // driver, except that a release of a lock the graph knows always updates its owner's list.
 //
-// Locks followed: spin locks (ordinary and in-stack queued), fast and guarded mutexes, kernel
-// mutexes and ERESOURCEs (see docs/verifier/irql-and-locks.md). Not followed: the cancel spin
-// lock, events and other lock-free objects. A lock is forgotten when it is (re)initialised or
-// deleted, so an address reused for a new lock starts a new node.
+// Locks followed: spin locks (ordinary and in-stack queued, the cancel spin lock among them),
+// fast and guarded mutexes, kernel mutexes and ERESOURCEs (see docs/verifier/irql-and-locks.md).
+// Not followed: events and other lock-free objects. A lock is forgotten when it is
+// (re)initialised or deleted, so an address reused for a new lock starts a new node.
 #pragma once
 
 #include <cstdint>
