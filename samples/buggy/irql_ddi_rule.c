@@ -97,8 +97,8 @@ _Use_decl_annotations_ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICOD
   UNREFERENCED_PARAMETER(RegistryPath);
 
   PAGED_CODE();
-  status = IoCreateDevice(DriverObject, sizeof(IRQL_DDI_RULE_EXTENSION), &name, FILE_DEVICE_UNKNOWN, FILE_DEVICE_SECURE_OPEN,
-                          FALSE, &device);
+  status = IoCreateDevice(DriverObject, sizeof(IRQL_DDI_RULE_EXTENSION), &name, FILE_DEVICE_UNKNOWN,
+                          FILE_DEVICE_SECURE_OPEN, FALSE, &device);
   if (!NT_SUCCESS(status)) {
     return status;
   }

@@ -375,9 +375,9 @@ namespace {
 void report_release_of_unowned_mutex(const KMUTEX* mutex, const _KTHREAD* thread) {
   const auto address = [](const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); };
   if (mutex->OwnerThread == nullptr) {
-    wdmlab::verifier::violation(
-        {.parameters = {0x1007, address(mutex), 0, 0},
-         .description = fmt::format("KeReleaseMutex on mutex {}, which no thread owns.", static_cast<const void*>(mutex))});
+    wdmlab::verifier::violation({.parameters = {0x1007, address(mutex), 0, 0},
+                                 .description = fmt::format("KeReleaseMutex on mutex {}, which no thread owns.",
+                                                            static_cast<const void*>(mutex))});
     return;
   }
   const auto name = [](const _KTHREAD* t) { return t != nullptr && t->context != nullptr ? t->context->name() : "?"; };

@@ -7,7 +7,6 @@
 
 namespace {
 
-
 wdmlab::sched::Scheduler& scheduler() { return wdmlab::ke::Kernel::require().scheduler(); }
 
 // The current context is a DPC routine's (a processor's DPC context).
@@ -28,7 +27,10 @@ KIRQL raise_to(KIRQL level, const void* caller) {
                           fmt::format("KeRaiseIrql from IRQL {} to {}: raising must not lower the IRQL.", old, level),
                           "IrqlKeRaiseLower");
   }
-  if (wdmlab::VerifierCounters* counters = wdmlab::verifier::counters()) ++counters->raise_irqls;
+  if (wdmlab::VerifierCounters* counters = wdmlab::verifier::counters();
+      counters != nullptr && wdmlab::verifier::flags() != 0) {
+    ++counters->raise_irqls;
+  }
   s.set_irql(level);
   return old;
 }

@@ -18,7 +18,6 @@
 namespace wdmlab::ke {
 namespace {
 
-
 KSPIN_LOCK token_of(const sched::Context* context) { return reinterpret_cast<KSPIN_LOCK>(context) | 1; }
 
 const sched::Context* owner_of(KSPIN_LOCK value) {
@@ -51,8 +50,10 @@ constexpr std::uint64_t kRuleQueuedSpinLock = 0x00040006;
 constexpr std::uint64_t kRuleQueuedSpinLockRelease = 0x00040007;
 constexpr std::uint64_t kRuleSpinLock = 0x00040009;
 constexpr std::uint64_t kRuleSpinlockRelease = 0x0004000A;
-constexpr char kQueuedSpinLockCondition[] = "An in-stack queued spin lock must be released before it is acquired again.";
-constexpr char kQueuedSpinLockReleaseCondition[] = "An in-stack queued spin lock must be acquired before it is released.";
+constexpr char kQueuedSpinLockCondition[] =
+    "An in-stack queued spin lock must be released before it is acquired again.";
+constexpr char kQueuedSpinLockReleaseCondition[] =
+    "An in-stack queued spin lock must be acquired before it is released.";
 constexpr char kSpinLockCondition[] = "A spin lock must be released before it is acquired again.";
 constexpr char kSpinlockReleaseCondition[] = "A spin lock must be acquired before it is released.";
 
@@ -73,14 +74,15 @@ void acquire(PKSPIN_LOCK lock, bool queued, const void* caller) {
   sched::Context& self = running_context();
   const KSPIN_LOCK token = token_of(&self);
   if (*lock == token) [[unlikely]] {
-    ddi_rule_violation(queued ? kRuleQueuedSpinLock : kRuleSpinLock,
-                       queued ? kQueuedSpinLockCondition : kSpinLockCondition, caller,
-                       fmt::format("{} {} acquired again by {}, which already holds it.",
-                                   queued ? "Queued spin lock" : "Spin lock", static_cast<const void*>(lock),
-                                   self.name()));
+    ddi_rule_violation(
+        queued ? kRuleQueuedSpinLock : kRuleSpinLock, queued ? kQueuedSpinLockCondition : kSpinLockCondition, caller,
+        fmt::format("{} {} acquired again by {}, which already holds it.", queued ? "Queued spin lock" : "Spin lock",
+                    static_cast<const void*>(lock), self.name()));
   }
   verifier::before_acquire(lock, kind_of(queued));
-  if (VerifierCounters* counters = verifier::counters()) ++counters->acquire_spin_locks;
+  if (VerifierCounters* counters = verifier::counters(); counters != nullptr && verifier::flags() != 0) {
+    ++counters->acquire_spin_locks;
+  }
   if (*lock == 0) {
     *lock = token;
     verifier::acquired(lock, kind_of(queued));
@@ -105,9 +107,9 @@ void release(PKSPIN_LOCK lock, bool queued, const void* caller) {
     ddi_rule_violation(queued ? kRuleQueuedSpinLockRelease : kRuleSpinlockRelease,
                        queued ? kQueuedSpinLockReleaseCondition : kSpinlockReleaseCondition, caller,
                        fmt::format("Release of {} {}, which is not held.", what, static_cast<const void*>(lock)));
-    verifier::violation({.parameters = {kReleasedNotAcquired, address_of(lock), 0, 0},
-                         .description = fmt::format("Release of {} {}, which nobody acquired.", what,
-                                                    static_cast<const void*>(lock))});
+    verifier::violation(
+        {.parameters = {kReleasedNotAcquired, address_of(lock), 0, 0},
+         .description = fmt::format("Release of {} {}, which nobody acquired.", what, static_cast<const void*>(lock))});
     bug_check(SPIN_LOCK_NOT_OWNED, address_of(lock), 0, 0, address_of(caller),
               fmt::format("Release of spin lock {} that is not held (released twice, or never acquired).",
                           static_cast<const void*>(lock)),
@@ -194,8 +196,7 @@ void lower_after_release(KIRQL new_irql, const void* caller) {
 
 bool held_by_running_context(const KSPIN_LOCK& lock) {
   const sched::Scheduler* scheduler = sched::Scheduler::current();
-  return scheduler != nullptr && scheduler->running() != nullptr && lock != 0 &&
-         owner_of(lock) == scheduler->running();
+  return scheduler != nullptr && scheduler->running() != nullptr && lock != 0 && owner_of(lock) == scheduler->running();
 }
 }  // namespace wdmlab::ke
 

@@ -55,7 +55,9 @@ NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertabl
   const KIRQL irql = wdmlab::ke::current_irql();
   if (irql > APC_LEVEL) [[unlikely]] {
     wdmlab::ke::check_irql_rule(APC_LEVEL, "KeDelayExecutionThread", __builtin_return_address(0));
-    if (irql > DISPATCH_LEVEL || Interval->QuadPart != 0) wdmlab::ke::report_wait_at_raised_irql(irql, nullptr, Interval);
+    if (irql > DISPATCH_LEVEL || Interval->QuadPart != 0) {
+      wdmlab::ke::report_wait_at_raised_irql(irql, nullptr, Interval);
+    }
     wdmlab::ke::irql_too_high("KeDelayExecutionThread", Interval, irql, APC_LEVEL, __builtin_return_address(0),
                               "IrqlKeApcLte1");
   }

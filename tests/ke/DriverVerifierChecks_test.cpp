@@ -236,6 +236,27 @@ TEST(DriverVerifierChecks, LowerIrqlBelowDispatchInADpcIs31WithParameter4One) {
   EXPECT_EQ(finding.parameters[3], 1u);
 }
 
+// `!verifier`'s RaiseIrqls and AcquireSpinLocks, counted for verified code only.
+TEST(DriverVerifierChecks, CountRaisesAndSpinLockAcquires) {
+  for (const bool verified : {true, false}) {
+    Lab lab({.processors = 1, .seed = 1, .verifier = verified ? VerifierOptions::standard() : VerifierOptions::off()});
+    lab.spawn("counted", [] {
+      KeInitializeSpinLock(&g_lock);
+      KIRQL old;
+      KeRaiseIrql(APC_LEVEL, &old);
+      KeLowerIrql(old);
+      KeAcquireSpinLock(&g_lock, &old);
+      KeReleaseSpinLock(&g_lock, old);
+      KeAcquireInStackQueuedSpinLock(&g_lock, &g_handle);
+      KeReleaseInStackQueuedSpinLock(&g_handle);
+    });
+    ASSERT_EQ(lab.run_until_idle(), RunStatus::Idle);
+    const VerifierCounters counters = lab.verifier_counters("");
+    EXPECT_EQ(counters.raise_irqls, verified ? 1u : 0u);
+    EXPECT_EQ(counters.acquire_spin_locks, verified ? 2u : 0u);
+  }
+}
+
 TEST(DriverVerifierChecks, ACorrectPairOfEachRunsClean) {
   runs_clean([] {
     KeInitializeSpinLock(&g_lock);

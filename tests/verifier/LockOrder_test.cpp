@@ -122,9 +122,7 @@ TEST_P(OppositeOrders, AreAHierarchyViolationBeforeAnyDeadlock) {
 
 TEST_P(OppositeOrders, RunCleanWithDeadlockDetectionOff) {
   const LockPair& pair = GetParam();
-  Lab lab({.processors = 2,
-           .seed = 1,
-           .verifier = {.flags = kVerifierStandardFlags & ~kVerifierDeadlockDetection}});
+  Lab lab({.processors = 2, .seed = 1, .verifier = {.flags = kVerifierStandardFlags & ~kVerifierDeadlockDetection}});
   EXPECT_EQ(run_both_orders(lab, pair), RunStatus::Idle);
   for (const Finding& finding : lab.findings()) ADD_FAILURE() << finding.summary();
 }
@@ -233,6 +231,23 @@ TEST(LockOrder, AKernelMutexReleasedByAnotherThreadIs1004) {
   EXPECT_EQ(finding->parameters[1], reinterpret_cast<std::uintptr_t>(&mutex));
   EXPECT_EQ(finding->parameters[2], reinterpret_cast<std::uintptr_t>(owner));
   EXPECT_EQ(finding->parameters[3], reinterpret_cast<std::uintptr_t>(other));
+}
+
+TEST(LockOrder, AnExclusiveAcquireOfAResourceHeldSharedIsASelfDeadlock) {
+  Lab lab({.processors = 1, .seed = 1});
+  static ERESOURCE resource;
+  ExInitializeResourceLite(&resource);
+  lab.spawn("upgrader", [] {
+    KeEnterCriticalRegion();
+    ExAcquireResourceSharedLite(&resource, TRUE);
+    ExAcquireResourceSharedLite(&resource, TRUE);     // recursive shared: allowed
+    ExAcquireResourceExclusiveLite(&resource, TRUE);  // waits for itself
+  });
+  ASSERT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding* finding = lab.fatal_finding();
+  ASSERT_NE(finding, nullptr);
+  EXPECT_EQ(finding->parameters[0], 0x1000u) << finding->summary();
+  EXPECT_EQ(finding->parameters[1], reinterpret_cast<std::uintptr_t>(&resource));
 }
 
 TEST(LockOrder, AThreadEndingHoldingAFastMutexIs100A) {
