@@ -173,6 +173,39 @@ TEST(ExAcquireFastMutex, MisuseIsAVerifierBugCheck) {
   }
 }
 
+// Under the standard flags, DDI compliance checking reports the acquires first (IrqlExApcLte1).
+TEST(ExAcquireFastMutex, AtDispatchLevelIsIrqlExApcLte1UnderTheStandardFlags) {
+  for (const Misuse& misuse : kMisuses) {
+    if (misuse.subcode != 0x33) continue;
+    Lab lab;
+    static FAST_MUTEX mutex;
+    ExInitializeFastMutex(&mutex);
+    lab.spawn("user", [&misuse] { misuse.body(&mutex); });
+    EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped) << misuse.what;
+    EXPECT_EQ(fatal(lab).parameters[0], 0x00020005u) << misuse.what;
+    EXPECT_EQ(fatal(lab).rule, "IrqlExApcLte1") << misuse.what;
+  }
+}
+
+// An unverified driver's misuse is not a bug check: Windows carries on (here, every misuse
+// leaves the mutex usable; a release of a mutex nobody owns does nothing).
+TEST(ExAcquireFastMutex, UnverifiedMisuseIsNotABugCheck) {
+  for (const Misuse& misuse : kMisuses) {
+    Lab lab({.verifier = VerifierOptions::off()});
+    static FAST_MUTEX mutex;
+    ExInitializeFastMutex(&mutex);
+    lab.spawn("user", [&misuse] {
+      KIRQL old_irql = KeGetCurrentIrql();
+      misuse.body(&mutex);
+      if (KeGetCurrentIrql() > old_irql) KeLowerIrql(old_irql);
+    });
+    lab.run_until_idle();
+    for (const Finding& finding : lab.findings()) {
+      EXPECT_NE(finding.code, DRIVER_VERIFIER_DETECTED_VIOLATION) << misuse.what << ": " << finding.summary();
+    }
+  }
+}
+
 TEST(ExReleaseFastMutex, ReleaseByAnotherThreadIsVerifier1004) {
   Lab lab({.processors = 2, .seed = 2});
   static FAST_MUTEX mutex;
