@@ -21,6 +21,8 @@ constexpr std::uint64_t kSelfDeadlock = 0x1000;
 constexpr std::uint64_t kHierarchyViolation = 0x1001;
 constexpr std::uint64_t kReleasedOutOfOrder = 0x1003;
 constexpr std::uint64_t kReleasedByOther = 0x1004;
+constexpr std::uint64_t kWrongAcquireApi = 0x1008;
+constexpr std::uint64_t kWrongReleaseApi = 0x1009;
 constexpr std::uint64_t kThreadEndedOwningLock = 0x100A;
 
 const char* kind_name(LockKind kind) {
@@ -114,6 +116,16 @@ void before_acquire(const void* lock, LockKind kind, AcquireFlags flags) {
   LockOrder* graph = graph_if_active();
   if (graph == nullptr) return;
   const sched::Context* self = running();
+  if (is_spin_lock(kind)) {
+    // Windows 7 and later: one KSPIN_LOCK used both as an ordinary and as a queued spin lock.
+    auto known = graph->nodes.find(lock);
+    if (known != graph->nodes.end() && is_spin_lock(known->second.kind) && known->second.kind != kind) {
+      violation({.parameters = {kWrongAcquireApi, address(lock), 0, 0},
+                 .description = fmt::format("{} {} acquired as a {}; it was used as a {} before (an in-stack queued "
+                                            "spin lock and an ordinary spin lock must not share a KSPIN_LOCK).",
+                                            context_name(self), lock, kind_name(kind), kind_name(known->second.kind))});
+    }
+  }
   auto held = graph->held.find(self);
   if (held == graph->held.end() || held->second.empty()) return;
   std::vector<LockOrder::Held>& mine = held->second;
@@ -172,6 +184,11 @@ void before_release(const void* lock, LockKind kind, bool for_another_thread) {
   auto node = graph.nodes.find(lock);
   // A lock taken while the option was off (or never taken: each lock routine checks that itself).
   if (node == graph.nodes.end() || node->second.holds == 0) return;
+  if (checking && is_spin_lock(kind) && node->second.kind != kind) {
+    violation({.parameters = {kWrongReleaseApi, address(lock), 0, 0},
+               .description = fmt::format("{} released {} {}, which was acquired as a {}.", context_name(self),
+                                          kind_name(kind), lock, kind_name(node->second.kind))});
+  }
   const sched::Context* owner = node->second.owner;
   if (checking && owner != nullptr && owner != self && !for_another_thread) {
     violation({.parameters = {kReleasedByOther, address(lock), address(owner), address(self)},

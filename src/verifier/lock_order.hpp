@@ -31,12 +31,14 @@ struct AcquireFlags {
   bool shared = false;             // a resource taken shared
 };
 
-// Before the running context tries to take `lock` (it may then block): 0x1000 when it already
-// holds the lock and recursion is a self-deadlock; 0x1001 when the acquire closes a cycle.
+// Before the running context tries to take `lock` (it may then block): 0x1008 when a spin lock
+// used as an ordinary one is taken as a queued one or the reverse; 0x1000 when it already holds
+// the lock and recursion is a self-deadlock; 0x1001 when the acquire closes a cycle.
 void before_acquire(const void* lock, LockKind kind, AcquireFlags flags = {});
 // The running context now holds `lock`.
 void acquired(const void* lock, LockKind kind, AcquireFlags flags = {});
-// Before the running context releases `lock`: 0x1004 when another context holds it, 0x1003
+// Before the running context releases `lock`: 0x1009 when a spin lock is released through the
+// other kind's routine, 0x1004 when another context holds it, 0x1003
 // when a spin lock is released while a spin lock taken after it is still held. Then forgets the
 // hold. (A release of a lock nobody holds, 0x1007, is each lock routine's own check: it knows.) `for_another_thread`: a release made on behalf of the
 // holder (ExReleaseResourceForThreadLite), not checked for ownership.

@@ -247,6 +247,7 @@ TEST(DriverVerifierChecks, CountRaisesAndSpinLockAcquires) {
       KeLowerIrql(old);
       KeAcquireSpinLock(&g_lock, &old);
       KeReleaseSpinLock(&g_lock, old);
+      KeInitializeSpinLock(&g_lock);  // now a queued spin lock (0x1008 otherwise)
       KeAcquireInStackQueuedSpinLock(&g_lock, &g_handle);
       KeReleaseInStackQueuedSpinLock(&g_handle);
     });
@@ -263,6 +264,7 @@ TEST(DriverVerifierChecks, ACorrectPairOfEachRunsClean) {
     KIRQL old;
     KeAcquireSpinLock(&g_lock, &old);
     KeReleaseSpinLock(&g_lock, old);
+    KeInitializeSpinLock(&g_lock);  // now a queued spin lock (0x1008 otherwise)
     KeAcquireInStackQueuedSpinLock(&g_lock, &g_handle);
     KeReleaseInStackQueuedSpinLock(&g_handle);
     KeEnterCriticalRegion();

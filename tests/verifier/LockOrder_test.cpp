@@ -250,6 +250,24 @@ TEST(LockOrder, AnExclusiveAcquireOfAResourceHeldSharedIsASelfDeadlock) {
   EXPECT_EQ(finding->parameters[1], reinterpret_cast<std::uintptr_t>(&resource));
 }
 
+TEST(LockOrder, OneSpinLockUsedAsOrdinaryAndQueuedIs1008) {
+  Lab lab({.processors = 1, .seed = 1});
+  static KSPIN_LOCK lock;
+  lab.spawn("mixed", [] {
+    KeInitializeSpinLock(&lock);
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);
+    KeReleaseSpinLock(&lock, old);
+    KLOCK_QUEUE_HANDLE handle;
+    KeAcquireInStackQueuedSpinLock(&lock, &handle);
+  });
+  ASSERT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding* finding = lab.fatal_finding();
+  ASSERT_NE(finding, nullptr);
+  EXPECT_EQ(finding->parameters[0], 0x1008u) << finding->summary();
+  EXPECT_EQ(finding->parameters[1], reinterpret_cast<std::uintptr_t>(&lock));
+}
+
 TEST(LockOrder, AThreadEndingHoldingAFastMutexIs100A) {
   Lab lab({.processors = 1, .seed = 1});
   static FAST_MUTEX mutex;
