@@ -52,12 +52,15 @@ std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintpt
 class LockOrder {
  public:
   struct Edge {
-    std::vector<std::uintptr_t> stack;  // the first acquire of the edge's target under its source
+    const void* to;
+    std::vector<std::uintptr_t> stack;  // the first acquire of `to` under the edge's source
     std::string context;
   };
   struct Node {
     LockKind kind = LockKind::SpinLock;
-    std::unordered_map<const void*, Edge> after;  // locks taken while this one was held
+    // Locks taken while this one was held, in the order first seen (the search, and so the
+    // stacks a report shows, must not depend on addresses).
+    std::vector<Edge> after;
     const sched::Context* owner = nullptr;         // exclusive holder
     unsigned holds = 0;                            // holders (shared) or recursion depth
   };
@@ -83,9 +86,9 @@ class LockOrder {
     if (!seen.insert(at).second) return false;
     auto node = nodes.find(at);
     if (node == nodes.end()) return false;
-    for (const auto& [next, edge] : node->second.after) {
-      route.emplace_back(at, next);
-      if (next == to || search(next, to, seen, route)) return true;
+    for (const Edge& edge : node->second.after) {
+      route.emplace_back(at, edge.to);
+      if (edge.to == to || search(edge.to, to, seen, route)) return true;
       route.pop_back();
     }
     return false;
@@ -93,6 +96,15 @@ class LockOrder {
 };
 
 LockOrder* new_lock_order() { return new LockOrder; }
+
+namespace {
+
+const LockOrder::Edge* edge_to(const LockOrder::Node& from, const void* lock) {
+  auto it = std::find_if(from.after.begin(), from.after.end(), [lock](const LockOrder::Edge& e) { return e.to == lock; });
+  return it != from.after.end() ? &*it : nullptr;
+}
+
+}  // namespace
 void destroy(LockOrder* graph) { delete graph; }
 
 namespace {
@@ -142,12 +154,12 @@ void before_acquire(const void* lock, LockKind kind, AcquireFlags flags) {
   }
   for (const LockOrder::Held& h : mine) {
     LockOrder::Node& from = graph->nodes[h.lock];
-    if (from.after.contains(lock)) continue;
+    if (edge_to(from, lock) != nullptr) continue;
     // Taking `lock` under `h.lock` closes a cycle when `lock` already leads to `h.lock`.
     const auto cycle = graph->path(lock, h.lock);
     if (!cycle.empty()) {
       const auto& first = cycle.front();
-      const LockOrder::Edge& earlier = graph->nodes[first.first].after.at(first.second);
+      const LockOrder::Edge& earlier = *edge_to(graph->nodes[first.first], first.second);
       std::vector<RelatedStack> related;
       related.push_back({fmt::format("earlier acquire of {} while holding {} (in {})", first.second, first.first,
                                      earlier.context),
@@ -160,7 +172,7 @@ void before_acquire(const void* lock, LockKind kind, AcquireFlags flags) {
                                             first.first),
                  .related = std::move(related)});
     }
-    from.after.emplace(lock, LockOrder::Edge{base::capture_stack(), context_name(self)});
+    from.after.push_back({lock, base::capture_stack(), context_name(self)});
   }
 }
 
@@ -204,9 +216,12 @@ void before_release(const void* lock, LockKind kind, bool for_another_thread) {
   };
   const sched::Context* holder = owner != nullptr ? owner : self;
   if (owner == nullptr && !holds(self)) {
+    // The first holder by context id, so that the choice does not depend on the map's order.
+    const sched::Context* first = nullptr;
     for (const auto& [context, list] : graph.held) {
-      if (holds(context)) holder = context;
+      if (context != nullptr && holds(context) && (first == nullptr || context->id() < first->id())) first = context;
     }
+    if (first != nullptr) holder = first;
   }
   auto held = graph.held.find(holder);
   if (held != graph.held.end()) {
@@ -233,7 +248,9 @@ void forget_lock(const void* lock) {
   if (verifier == nullptr || !verifier->has_lock_order()) return;
   LockOrder& graph = verifier->lock_order();
   if (graph.nodes.erase(lock) == 0) return;
-  for (auto& [address, node] : graph.nodes) node.after.erase(lock);
+  for (auto& [address, node] : graph.nodes) {
+    std::erase_if(node.after, [lock](const LockOrder::Edge& edge) { return edge.to == lock; });
+  }
 }
 
 void thread_ending() {
