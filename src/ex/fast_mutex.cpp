@@ -9,6 +9,7 @@
 #include "ke/kernel.hpp"
 #include "ke/thread.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 namespace wdmlab::ex {
 
@@ -110,22 +111,26 @@ constexpr std::uint64_t kReleasedNotAcquired = 0x1007;
 
 wdmlab::sched::Scheduler& scheduler() { return wdmlab::ke::Kernel::require().scheduler(); }
 
-void check_acquire_irql(const char* routine, const FAST_MUTEX* mutex) {
+// Under Driver Verifier, DDI compliance (IrqlExApcLte1, IrqlKeApcLte1) and then the automatic
+// check 0x33; Windows itself carries on (and may deadlock or crash later).
+void check_acquire_irql(const char* routine, const FAST_MUTEX* mutex, const void* caller) {
   const KIRQL irql = wdmlab::ke::current_irql();
-  if (irql <= APC_LEVEL) return;
-  wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kAcquireAboveApc, irql, address_of(mutex), 0,
-                        fmt::format("{} at IRQL {}; it must be called at IRQL <= APC_LEVEL.", routine, irql),
-                        "IrqlExApcLte1");
+  if (irql <= APC_LEVEL) [[likely]] return;
+  wdmlab::ke::check_irql_rule(APC_LEVEL, routine, caller);
+  wdmlab::verifier::violation(
+      {.parameters = {kAcquireAboveApc, irql, address_of(mutex), 0},
+       .description = fmt::format("{} at IRQL {}; it must be called at IRQL <= APC_LEVEL.", routine, irql)});
 }
 
 // ExReleaseFastMutex needs exactly APC_LEVEL (its acquire raised to it); the guarded mutex
 // routines need IRQL <= APC_LEVEL.
 void check_release_irql(const char* routine, const FAST_MUTEX* mutex, bool exactly_apc) {
   const KIRQL irql = wdmlab::ke::current_irql();
-  if (exactly_apc ? irql == APC_LEVEL : irql <= APC_LEVEL) return;
-  wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kReleaseNotAtApc, irql, address_of(mutex), 0,
-                        fmt::format("{} at IRQL {}; it must be called at {}.", routine, irql,
-                                    exactly_apc ? "APC_LEVEL (the IRQL the acquire raised to)" : "IRQL <= APC_LEVEL"));
+  if (exactly_apc ? irql == APC_LEVEL : irql <= APC_LEVEL) [[likely]] return;
+  wdmlab::verifier::violation(
+      {.parameters = {kReleaseNotAtApc, irql, address_of(mutex), 0},
+       .description = fmt::format("{} at IRQL {}; it must be called at {}.", routine, irql,
+                                  exactly_apc ? "APC_LEVEL (the IRQL the acquire raised to)" : "IRQL <= APC_LEVEL")});
 }
 
 // The Unsafe forms need APC_LEVEL, or APCs disabled by a critical region (fast mutex) or a
@@ -135,30 +140,51 @@ void check_unsafe_state(const char* routine, const FAST_MUTEX* mutex, bool guard
   const _KTHREAD* thread = wdmlab::ex::current_thread();
   const bool region =
       thread != nullptr && (thread->SpecialApcDisable != 0 || (!guarded && thread->KernelApcDisable != 0));
-  if (irql == APC_LEVEL || (irql < APC_LEVEL && region)) return;
-  wdmlab::ke::bug_check(
-      DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, irql, wdmlab::ex::combined_apc_disable(thread), address_of(mutex),
-      fmt::format("{} at IRQL {} {}; it needs APC_LEVEL or a {} region.", routine, irql,
-                  region ? "inside a region" : "with APCs enabled", guarded ? "guarded" : "critical"));
+  if (irql == APC_LEVEL || (irql < APC_LEVEL && region)) [[likely]] return;
+  wdmlab::verifier::violation(
+      {.parameters = {subcode, irql, wdmlab::ex::combined_apc_disable(thread), address_of(mutex)},
+       .description = fmt::format("{} at IRQL {} {}; it needs APC_LEVEL or a {} region.", routine, irql,
+                                  region ? "inside a region" : "with APCs enabled", guarded ? "guarded" : "critical")});
 }
 
-void check_owner(const char* routine, const FAST_MUTEX* mutex) {
+// Deadlock detection's ownership checks (0x1007 not acquired, 0x1004 owned by another thread).
+// False when the mutex is not acquired (an unverified caller's release then does nothing).
+bool check_owner(const char* routine, const FAST_MUTEX* mutex, wdmlab::verifier::LockKind kind) {
   const _KTHREAD* self = wdmlab::ex::current_thread();
-  if (!FastMutexes::owned(*mutex)) {
-    wdmlab::ke::bug_check(
-        DRIVER_VERIFIER_DETECTED_VIOLATION, kReleasedNotAcquired, address_of(mutex), 0, 0,
-        fmt::format("{} on the mutex at {}, which is not acquired.", routine, static_cast<const void*>(mutex)));
+  if (!FastMutexes::owned(*mutex)) [[unlikely]] {
+    wdmlab::verifier::violation(
+        {.parameters = {kReleasedNotAcquired, address_of(mutex), 0, 0},
+         .description = fmt::format("{} on the mutex at {}, which is not acquired.", routine,
+                                    static_cast<const void*>(mutex))});
+    return false;
   }
   const _KTHREAD* owner = FastMutexes::owner(*mutex);
-  if (owner != self) {
+  if (owner != self) [[unlikely]] {
     const wdmlab::sched::Context* holder = Executive::require().fast_mutexes().holder(mutex);
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kReleasedByOtherThread, address_of(mutex),
-                          address_of(owner), address_of(self),
-                          fmt::format("{} by {} on the mutex at {}, which {} owns.", routine,
-                                      wdmlab::ex::thread_name(self), static_cast<const void*>(mutex),
-                                      holder != nullptr ? holder->name() : std::string("another thread")));
+    wdmlab::verifier::violation(
+        {.parameters = {kReleasedByOtherThread, address_of(mutex), address_of(owner), address_of(self)},
+         .description = fmt::format("{} by {} on the mutex at {}, which {} owns.", routine,
+                                    wdmlab::ex::thread_name(self), static_cast<const void*>(mutex),
+                                    holder != nullptr ? holder->name() : std::string("another thread"))});
   }
+  wdmlab::verifier::before_release(mutex, kind);
+  return true;
 }
+
+void acquire(FAST_MUTEX* mutex, wdmlab::verifier::LockKind kind, const void* caller) {
+  wdmlab::verifier::before_acquire(mutex, kind);
+  Executive::require().fast_mutexes().acquire(*mutex, wdmlab::ex::current_thread(), caller);
+  wdmlab::verifier::acquired(mutex, kind);
+}
+
+bool try_acquire(FAST_MUTEX* mutex, wdmlab::verifier::LockKind kind) {
+  if (!Executive::require().fast_mutexes().try_acquire(*mutex, wdmlab::ex::current_thread())) return false;
+  wdmlab::verifier::acquired(mutex, kind);
+  return true;
+}
+
+constexpr auto kFast = wdmlab::verifier::LockKind::FastMutex;
+constexpr auto kGuarded = wdmlab::verifier::LockKind::GuardedMutex;
 
 }  // namespace
 
@@ -168,24 +194,25 @@ extern "C" {
 
 VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
+  wdmlab::verifier::forget_lock(FastMutex);
   FastMutexes::initialize(*FastMutex);
 }
 
 VOID NTAPI ExAcquireFastMutex(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
-  check_acquire_irql("ExAcquireFastMutex", FastMutex);
+  check_acquire_irql("ExAcquireFastMutex", FastMutex, __builtin_return_address(0));
   const KIRQL old_irql = wdmlab::ke::current_irql();
   scheduler().set_irql(APC_LEVEL);
-  Executive::require().fast_mutexes().acquire(*FastMutex, wdmlab::ex::current_thread(), __builtin_return_address(0));
+  acquire(FastMutex, kFast, __builtin_return_address(0));
   FastMutex->OldIrql = old_irql;
 }
 
 BOOLEAN NTAPI ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
-  check_acquire_irql("ExTryToAcquireFastMutex", FastMutex);
+  check_acquire_irql("ExTryToAcquireFastMutex", FastMutex, __builtin_return_address(0));
   const KIRQL old_irql = wdmlab::ke::current_irql();
   scheduler().set_irql(APC_LEVEL);
-  if (!Executive::require().fast_mutexes().try_acquire(*FastMutex, wdmlab::ex::current_thread())) {
+  if (!try_acquire(FastMutex, kFast)) {
     scheduler().set_irql(old_irql);
     return FALSE;
   }
@@ -196,7 +223,7 @@ BOOLEAN NTAPI ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex) {
 VOID NTAPI ExReleaseFastMutex(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_release_irql("ExReleaseFastMutex", FastMutex, true);
-  check_owner("ExReleaseFastMutex", FastMutex);
+  if (!check_owner("ExReleaseFastMutex", FastMutex, kFast)) return;
   const auto old_irql = static_cast<KIRQL>(FastMutex->OldIrql);
   if (FastMutex->OldIrql > APC_LEVEL) {
     // Only ExAcquireFastMutex stores OldIrql, and it never stores more than APC_LEVEL.
@@ -214,13 +241,13 @@ VOID NTAPI ExReleaseFastMutex(PFAST_MUTEX FastMutex) {
 VOID NTAPI ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_unsafe_state("ExAcquireFastMutexUnsafe", FastMutex, false, kUnsafeAcquireBadState);
-  Executive::require().fast_mutexes().acquire(*FastMutex, wdmlab::ex::current_thread(), __builtin_return_address(0));
+  acquire(FastMutex, kFast, __builtin_return_address(0));
 }
 
 VOID NTAPI ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_unsafe_state("ExReleaseFastMutexUnsafe", FastMutex, false, kUnsafeReleaseBadState);
-  check_owner("ExReleaseFastMutexUnsafe", FastMutex);
+  if (!check_owner("ExReleaseFastMutexUnsafe", FastMutex, kFast)) return;
   Executive::require().fast_mutexes().release(*FastMutex, wdmlab::ex::current_thread());
 }
 
@@ -228,21 +255,22 @@ VOID NTAPI ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex) {
 
 VOID NTAPI KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex) {
   wdmlab::sched::scheduling_point();
+  wdmlab::verifier::forget_lock(Mutex);
   FastMutexes::initialize(*Mutex);
 }
 
 VOID NTAPI KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
   wdmlab::sched::scheduling_point();
-  check_acquire_irql("KeAcquireGuardedMutex", Mutex);
+  check_acquire_irql("KeAcquireGuardedMutex", Mutex, __builtin_return_address(0));
   KeEnterGuardedRegion();
-  Executive::require().fast_mutexes().acquire(*Mutex, wdmlab::ex::current_thread(), __builtin_return_address(0));
+  acquire(Mutex, kGuarded, __builtin_return_address(0));
 }
 
 BOOLEAN NTAPI KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
   wdmlab::sched::scheduling_point();
-  check_acquire_irql("KeTryToAcquireGuardedMutex", Mutex);
+  check_acquire_irql("KeTryToAcquireGuardedMutex", Mutex, __builtin_return_address(0));
   KeEnterGuardedRegion();
-  if (!Executive::require().fast_mutexes().try_acquire(*Mutex, wdmlab::ex::current_thread())) {
+  if (!try_acquire(Mutex, kGuarded)) {
     KeLeaveGuardedRegion();
     return FALSE;
   }
@@ -252,7 +280,7 @@ BOOLEAN NTAPI KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
 VOID NTAPI KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex) {
   wdmlab::sched::scheduling_point();
   check_release_irql("KeReleaseGuardedMutex", Mutex, false);
-  check_owner("KeReleaseGuardedMutex", Mutex);
+  if (!check_owner("KeReleaseGuardedMutex", Mutex, kGuarded)) return;
   Executive::require().fast_mutexes().release(*Mutex, wdmlab::ex::current_thread());
   KeLeaveGuardedRegion();
 }
@@ -260,13 +288,13 @@ VOID NTAPI KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex) {
 VOID NTAPI KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_unsafe_state("KeAcquireGuardedMutexUnsafe", FastMutex, true, kUnsafeAcquireBadState);
-  Executive::require().fast_mutexes().acquire(*FastMutex, wdmlab::ex::current_thread(), __builtin_return_address(0));
+  acquire(FastMutex, kGuarded, __builtin_return_address(0));
 }
 
 VOID NTAPI KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex) {
   wdmlab::sched::scheduling_point();
   check_unsafe_state("KeReleaseGuardedMutexUnsafe", FastMutex, true, kUnsafeReleaseBadState);
-  check_owner("KeReleaseGuardedMutexUnsafe", FastMutex);
+  if (!check_owner("KeReleaseGuardedMutexUnsafe", FastMutex, kGuarded)) return;
   Executive::require().fast_mutexes().release(*FastMutex, wdmlab::ex::current_thread());
 }
 

@@ -6,6 +6,7 @@
 #include "ex/executive.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 namespace wdmlab::ex {
 
@@ -63,28 +64,36 @@ KIRQL maximum_irql_for(ULONG pool_type) {
   return wdmlab::ex::classify_pool_type(pool_type).paged ? APC_LEVEL : DISPATCH_LEVEL;
 }
 
-void check_new_list(const char* routine, const void* list, SIZE_T size) {
-  if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kBlockTooSmall, address_of(list), size,
-                          LOOKASIDE_MINIMUM_BLOCK_SIZE,
-                          fmt::format("{} with entries of {} bytes; the minimum is LOOKASIDE_MINIMUM_BLOCK_SIZE ({}).",
-                                      routine, size, LOOKASIDE_MINIMUM_BLOCK_SIZE));
+// The verifier's checks of a list about to be initialised; returns the entry size to use (the
+// lab keeps entries at least LOOKASIDE_MINIMUM_BLOCK_SIZE, where it links free ones).
+SIZE_T check_new_list(const char* routine, const void* list, SIZE_T size) {
+  if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE) [[unlikely]] {
+    wdmlab::verifier::violation(
+        {.parameters = {kBlockTooSmall, address_of(list), size, LOOKASIDE_MINIMUM_BLOCK_SIZE},
+         .description = fmt::format("{} with entries of {} bytes; the minimum is LOOKASIDE_MINIMUM_BLOCK_SIZE ({}).",
+                                    routine, size, LOOKASIDE_MINIMUM_BLOCK_SIZE)});
+    size = LOOKASIDE_MINIMUM_BLOCK_SIZE;
   }
-  if (Executive::require().lookaside_lists().find(list) != nullptr) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kInitializedTwice, address_of(list), 0, 0,
-                          fmt::format("{} on the lookaside list at {}, which is already initialised and was never "
-                                      "deleted.",
-                                      routine, list));
+  if (Executive::require().lookaside_lists().find(list) != nullptr) [[unlikely]] {
+    wdmlab::verifier::violation(
+        {.parameters = {kInitializedTwice, address_of(list), 0, 0},
+         .description = fmt::format("{} on the lookaside list at {}, which is already initialised and was never "
+                                    "deleted.",
+                                    routine, list)});
+    Executive::require().lookaside_lists().unregister(list);
   }
+  return size;
 }
 
-void check_live_list(const char* routine, const void* list) {
-  if (Executive::require().lookaside_lists().find(list) == nullptr) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kDeletedUninitialized, address_of(list), 0, 0,
-                          fmt::format("{} on {}, which is not an initialised lookaside list (never initialised, or "
-                                      "deleted already).",
-                                      routine, list));
-  }
+// False when `list` is not a live lookaside list (the delete then does nothing).
+bool check_live_list(const char* routine, const void* list) {
+  if (Executive::require().lookaside_lists().find(list) != nullptr) [[likely]] return true;
+  wdmlab::verifier::violation(
+      {.parameters = {kDeletedUninitialized, address_of(list), 0, 0},
+       .description = fmt::format("{} on {}, which is not an initialised lookaside list (never initialised, or "
+                                  "deleted already).",
+                                  routine, list)});
+  return false;
 }
 
 }  // namespace
@@ -98,7 +107,7 @@ VOID NTAPI ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PAL
   (void)Depth;  // reserved
   wdmlab::sched::scheduling_point();
   check_irql("ExInitializeNPagedLookasideList", Lookaside, DISPATCH_LEVEL, __builtin_return_address(0), nullptr);
-  check_new_list("ExInitializeNPagedLookasideList", Lookaside, Size);
+  Size = check_new_list("ExInitializeNPagedLookasideList", Lookaside, Size);
   Executive::require().lookaside_lists().initialize(
       Lookaside, Lookaside->L, LookasideKind::NonPaged, Allocate != nullptr ? Allocate : &ExAllocatePoolWithTag,
       Free != nullptr ? Free : &ExFreePool, NonPagedPool | (Flags & kNonPagedListFlags), Size, Tag,
@@ -108,7 +117,7 @@ VOID NTAPI ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PAL
 VOID NTAPI ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside) {
   wdmlab::sched::scheduling_point();
   check_irql("ExDeleteNPagedLookasideList", Lookaside, DISPATCH_LEVEL, __builtin_return_address(0), nullptr);
-  check_live_list("ExDeleteNPagedLookasideList", Lookaside);
+  if (!check_live_list("ExDeleteNPagedLookasideList", Lookaside)) return;
   LookasideLists::drain(Lookaside->L);
   Executive::require().lookaside_lists().unregister(Lookaside);
 }
@@ -132,7 +141,7 @@ VOID NTAPI ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLO
   (void)Depth;  // reserved
   wdmlab::sched::scheduling_point();
   check_irql("ExInitializePagedLookasideList", Lookaside, APC_LEVEL, __builtin_return_address(0), "IrqlExApcLte2");
-  check_new_list("ExInitializePagedLookasideList", Lookaside, Size);
+  Size = check_new_list("ExInitializePagedLookasideList", Lookaside, Size);
   Executive::require().lookaside_lists().initialize(
       Lookaside, Lookaside->L, LookasideKind::Paged, Allocate != nullptr ? Allocate : &ExAllocatePoolWithTag,
       Free != nullptr ? Free : &ExFreePool, PagedPool | (Flags & POOL_RAISE_IF_ALLOCATION_FAILURE), Size, Tag,
@@ -142,7 +151,7 @@ VOID NTAPI ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLO
 VOID NTAPI ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside) {
   wdmlab::sched::scheduling_point();
   check_irql("ExDeletePagedLookasideList", Lookaside, APC_LEVEL, __builtin_return_address(0), "IrqlExApcLte2");
-  check_live_list("ExDeletePagedLookasideList", Lookaside);
+  if (!check_live_list("ExDeletePagedLookasideList", Lookaside)) return;
   LookasideLists::drain(Lookaside->L);
   Executive::require().lookaside_lists().unregister(Lookaside);
 }
@@ -170,7 +179,7 @@ NTSTATUS NTAPI ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCA
   const wdmlab::ex::PoolTypeInfo type = wdmlab::ex::classify_pool_type(static_cast<ULONG>(PoolType));
   if (!type.valid) return STATUS_INVALID_PARAMETER_4;
   if ((Flags & ~kExListFlags) != 0 || Flags == kExListFlags) return STATUS_INVALID_PARAMETER_5;
-  check_new_list("ExInitializeLookasideListEx", Lookaside, Size);
+  Size = check_new_list("ExInitializeLookasideListEx", Lookaside, Size);
   const ULONG modifiers =
       ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL) != 0 ? POOL_RAISE_IF_ALLOCATION_FAILURE : 0) |
       ((Flags & EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE) != 0 ? POOL_QUOTA_FAIL_INSTEAD_OF_RAISE : 0);
@@ -185,7 +194,7 @@ VOID NTAPI ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside) {
   wdmlab::sched::scheduling_point();
   check_irql("ExDeleteLookasideListEx", Lookaside, maximum_irql_for(Lookaside->L.Type), __builtin_return_address(0),
              nullptr);
-  check_live_list("ExDeleteLookasideListEx", Lookaside);
+  if (!check_live_list("ExDeleteLookasideListEx", Lookaside)) return;
   LookasideLists::drain_ex(*Lookaside);
   Executive::require().lookaside_lists().unregister(Lookaside);
 }

@@ -10,6 +10,7 @@
 #include "ke/kernel.hpp"
 #include "ke/thread.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 namespace wdmlab::ex {
 
@@ -257,11 +258,15 @@ void check_irql(const char* routine, const ERESOURCE* resource, KIRQL maximum, c
 }
 
 void check_initialized(const char* routine, const ERESOURCE* resource) {
-  if (resources().find(resource) != nullptr) return;
+  if (resources().find(resource) != nullptr) [[likely]] return;
+  std::string description = fmt::format("{} on {}, which is not an initialised ERESOURCE (never initialised, or "
+                                        "deleted).",
+                                        routine, static_cast<const void*>(resource));
+  wdmlab::verifier::violation({.parameters = {kUninitializedResource, address_of(resource), 0, 0},
+                               .description = description});
+  // The lab has no state to run an uninitialised resource on: it stops either way.
   wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kUninitializedResource, address_of(resource), 0, 0,
-                        fmt::format("{} on {}, which is not an initialised ERESOURCE (never initialised, or "
-                                    "deleted).",
-                                    routine, static_cast<const void*>(resource)));
+                        std::move(description));
 }
 
 // Normal kernel APCs must be disabled (a critical region, or APC_LEVEL) while a resource is held.
@@ -269,10 +274,11 @@ void check_apcs_disabled(const char* routine, const ERESOURCE* resource, std::ui
   const KIRQL irql = wdmlab::ke::current_irql();
   const _KTHREAD* thread = wdmlab::ex::current_thread();
   if (irql >= APC_LEVEL || thread == nullptr || thread->KernelApcDisable != 0 || thread->SpecialApcDisable != 0) return;
-  wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, irql, wdmlab::ex::combined_apc_disable(thread),
-                        address_of(resource),
-                        fmt::format("{} with normal kernel APCs enabled; call KeEnterCriticalRegion first.", routine),
-                        "WithinCriticalRegion");
+  wdmlab::verifier::violation(
+      {.parameters = {subcode, irql, wdmlab::ex::combined_apc_disable(thread), address_of(resource)},
+       .description =
+           fmt::format("{} with normal kernel APCs enabled; call KeEnterCriticalRegion first.", routine),
+       .rule = "WithinCriticalRegion"});
 }
 
 // The checks every acquire routine makes.
@@ -291,6 +297,25 @@ void check_owner(const char* routine, const ERESOURCE* resource, ERESOURCE_THREA
                                     static_cast<const void*>(resource), exclusive ? " exclusively" : ""));
 }
 
+// Deadlock detection follows resources too (a waiting acquire may deadlock); a recursive
+// acquire is allowed except exclusive over shared.
+constexpr auto kResource = wdmlab::verifier::LockKind::Resource;
+
+BOOLEAN acquire_exclusive(ERESOURCE* resource, bool wait) {
+  if (wait) wdmlab::verifier::before_acquire(resource, kResource, {.recursion_allowed = true});
+  if (!resources().acquire_exclusive(*resource, wdmlab::ex::current_resource_thread(), wait)) return FALSE;
+  wdmlab::verifier::acquired(resource, kResource, {.recursion_allowed = true});
+  return TRUE;
+}
+
+BOOLEAN acquire_shared(ERESOURCE* resource, SharedMode mode, bool wait) {
+  const wdmlab::verifier::AcquireFlags flags{.recursion_allowed = true, .shared = true};
+  if (wait) wdmlab::verifier::before_acquire(resource, kResource, flags);
+  if (!resources().acquire_shared(*resource, wdmlab::ex::current_resource_thread(), mode, wait)) return FALSE;
+  wdmlab::verifier::acquired(resource, kResource, flags);
+  return TRUE;
+}
+
 }  // namespace
 
 extern "C" {
@@ -299,16 +324,20 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource) {
   wdmlab::sched::scheduling_point();
   check_irql("ExInitializeResourceLite", Resource, DISPATCH_LEVEL, __builtin_return_address(0));
   if (address_of(Resource) % sizeof(ULONG_PTR) != 0) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kUnalignedResource, 0, 0, address_of(Resource),
-                          fmt::format("ExInitializeResourceLite on {}, which is not 8-byte aligned.",
-                                      static_cast<const void*>(Resource)));
+    wdmlab::verifier::violation({.parameters = {kUnalignedResource, 0, 0, address_of(Resource)},
+                                 .description = fmt::format("ExInitializeResourceLite on {}, which is not 8-byte "
+                                                            "aligned.",
+                                                            static_cast<const void*>(Resource))});
   }
   if (resources().find(Resource) != nullptr) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kInitializedTwice, address_of(Resource), 0, 0,
-                          fmt::format("ExInitializeResourceLite on the ERESOURCE at {}, which is already initialised "
-                                      "and was never deleted.",
-                                      static_cast<const void*>(Resource)));
+    wdmlab::verifier::violation(
+        {.parameters = {kInitializedTwice, address_of(Resource), 0, 0},
+         .description = fmt::format("ExInitializeResourceLite on the ERESOURCE at {}, which is already initialised "
+                                    "and was never deleted.",
+                                    static_cast<const void*>(Resource))});
+    resources().remove(*Resource);
   }
+  wdmlab::verifier::forget_lock(Resource);
   resources().initialize(*Resource, wdmlab::sched::calling_driver());
   return STATUS_SUCCESS;
 }
@@ -326,10 +355,13 @@ NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource) {
   wdmlab::sched::scheduling_point();
   check_irql("ExDeleteResourceLite", Resource, DISPATCH_LEVEL, __builtin_return_address(0));
   if (resources().find(Resource) == nullptr) {
-    wdmlab::ke::bug_check(DRIVER_VERIFIER_DETECTED_VIOLATION, kDeletedUninitialized, address_of(Resource), 0, 0,
-                          fmt::format("ExDeleteResourceLite on {}, which is not an initialised ERESOURCE.",
-                                      static_cast<const void*>(Resource)));
+    wdmlab::verifier::violation({.parameters = {kDeletedUninitialized, address_of(Resource), 0, 0},
+                                 .description = fmt::format("ExDeleteResourceLite on {}, which is not an initialised "
+                                                            "ERESOURCE.",
+                                                            static_cast<const void*>(Resource))});
+    return STATUS_SUCCESS;
   }
+  wdmlab::verifier::forget_lock(Resource);
   resources().remove(*Resource);
   return STATUS_SUCCESS;
 }
@@ -337,34 +369,31 @@ NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource) {
 BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait) {
   wdmlab::sched::scheduling_point();
   check_acquire("ExAcquireResourceExclusiveLite", Resource, __builtin_return_address(0));
-  return resources().acquire_exclusive(*Resource, wdmlab::ex::current_resource_thread(), Wait != FALSE);
+  return acquire_exclusive(Resource, Wait != FALSE);
 }
 
 BOOLEAN NTAPI ExTryToAcquireResourceExclusiveLite(PERESOURCE Resource) {
   wdmlab::sched::scheduling_point();
   check_acquire("ExTryToAcquireResourceExclusiveLite", Resource, __builtin_return_address(0));
-  return resources().acquire_exclusive(*Resource, wdmlab::ex::current_resource_thread(), false);
+  return acquire_exclusive(Resource, false);
 }
 
 BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait) {
   wdmlab::sched::scheduling_point();
   check_acquire("ExAcquireResourceSharedLite", Resource, __builtin_return_address(0));
-  return resources().acquire_shared(*Resource, wdmlab::ex::current_resource_thread(), SharedMode::Normal,
-                                    Wait != FALSE);
+  return acquire_shared(Resource, SharedMode::Normal, Wait != FALSE);
 }
 
 BOOLEAN NTAPI ExAcquireSharedStarveExclusive(PERESOURCE Resource, BOOLEAN Wait) {
   wdmlab::sched::scheduling_point();
   check_acquire("ExAcquireSharedStarveExclusive", Resource, __builtin_return_address(0));
-  return resources().acquire_shared(*Resource, wdmlab::ex::current_resource_thread(), SharedMode::StarveExclusive,
-                                    Wait != FALSE);
+  return acquire_shared(Resource, SharedMode::StarveExclusive, Wait != FALSE);
 }
 
 BOOLEAN NTAPI ExAcquireSharedWaitForExclusive(PERESOURCE Resource, BOOLEAN Wait) {
   wdmlab::sched::scheduling_point();
   check_acquire("ExAcquireSharedWaitForExclusive", Resource, __builtin_return_address(0));
-  return resources().acquire_shared(*Resource, wdmlab::ex::current_resource_thread(), SharedMode::WaitForExclusive,
-                                    Wait != FALSE);
+  return acquire_shared(Resource, SharedMode::WaitForExclusive, Wait != FALSE);
 }
 
 VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource) {
@@ -373,6 +402,7 @@ VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource) {
   check_initialized("ExReleaseResourceLite", Resource);
   check_apcs_disabled("ExReleaseResourceLite", Resource, kReleasedWithApcsEnabled);
   check_owner("ExReleaseResourceLite", Resource, wdmlab::ex::current_resource_thread(), false);
+  wdmlab::verifier::before_release(Resource, kResource);
   resources().release(*Resource, wdmlab::ex::current_resource_thread());
 }
 
@@ -381,6 +411,7 @@ VOID NTAPI ExReleaseResourceForThreadLite(PERESOURCE Resource, ERESOURCE_THREAD 
   check_irql("ExReleaseResourceForThreadLite", Resource, DISPATCH_LEVEL, __builtin_return_address(0));
   check_initialized("ExReleaseResourceForThreadLite", Resource);
   check_owner("ExReleaseResourceForThreadLite", Resource, ResourceThreadId, false);
+  wdmlab::verifier::before_release(Resource, kResource, true);
   resources().release(*Resource, ResourceThreadId);
 }
 
@@ -425,7 +456,7 @@ PVOID NTAPI ExEnterCriticalRegionAndAcquireResourceExclusive(PERESOURCE Resource
   check_irql("ExEnterCriticalRegionAndAcquireResourceExclusive", Resource, APC_LEVEL, __builtin_return_address(0));
   KeEnterCriticalRegion();
   check_acquire("ExEnterCriticalRegionAndAcquireResourceExclusive", Resource, __builtin_return_address(0));
-  resources().acquire_exclusive(*Resource, wdmlab::ex::current_resource_thread(), true);
+  acquire_exclusive(Resource, true);
   return wdmlab::ex::current_thread();
 }
 
@@ -434,7 +465,7 @@ PVOID NTAPI ExEnterCriticalRegionAndAcquireResourceShared(PERESOURCE Resource) {
   check_irql("ExEnterCriticalRegionAndAcquireResourceShared", Resource, APC_LEVEL, __builtin_return_address(0));
   KeEnterCriticalRegion();
   check_acquire("ExEnterCriticalRegionAndAcquireResourceShared", Resource, __builtin_return_address(0));
-  resources().acquire_shared(*Resource, wdmlab::ex::current_resource_thread(), SharedMode::Normal, true);
+  acquire_shared(Resource, SharedMode::Normal, true);
   return wdmlab::ex::current_thread();
 }
 
@@ -443,6 +474,7 @@ VOID FASTCALL ExReleaseResourceAndLeaveCriticalRegion(PERESOURCE Resource) {
   check_irql("ExReleaseResourceAndLeaveCriticalRegion", Resource, DISPATCH_LEVEL, __builtin_return_address(0));
   check_initialized("ExReleaseResourceAndLeaveCriticalRegion", Resource);
   check_owner("ExReleaseResourceAndLeaveCriticalRegion", Resource, wdmlab::ex::current_resource_thread(), false);
+  wdmlab::verifier::before_release(Resource, kResource);
   resources().release(*Resource, wdmlab::ex::current_resource_thread());
   KeLeaveCriticalRegion();
 }

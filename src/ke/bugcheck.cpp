@@ -26,6 +26,9 @@ void bug_check(std::uint32_t code, std::uint64_t p1, std::uint64_t p2, std::uint
 
 void irql_too_high(const char* routine, const void* object, std::uint8_t irql, std::uint8_t maximum,
                    const void* caller, const char* rule) {
+  const char* covering = irql_rule_of(routine);
+  if (covering != nullptr) rule = covering;
+  if (rule != nullptr) irql_rule_violation(rule, routine, maximum, caller);
   bug_check(IRQL_NOT_LESS_OR_EQUAL, reinterpret_cast<std::uintptr_t>(object), irql, 0,
             reinterpret_cast<std::uintptr_t>(caller),
             fmt::format("{} was called at IRQL {}; it must be called at IRQL <= {}.", routine, irql, maximum),

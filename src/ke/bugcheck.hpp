@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "sched/scheduler.hpp"
 
@@ -21,8 +22,31 @@ inline std::uint8_t current_irql() {
   return scheduler != nullptr ? scheduler->irql() : sched::kPassiveLevel;
 }
 
-// Bug check 0xA IRQL_NOT_LESS_OR_EQUAL with the parameters Windows uses for an access at a bad
-// IRQL, [object, IRQL, 0, caller], for a routine called above the highest IRQL it allows.
+// DDI compliance checking (verifier /flags 0x20000): a rule with a Driver Verifier ID broken by
+// the caller, 0xC4 [id, condition, 0 (the rule's state), caller]. `condition` is static text
+// saying what the rule requires, as Windows points parameter 2 at the rule's message. Returns
+// when nothing was reported.
+void ddi_rule_violation(std::uint64_t id, const char* condition, const void* caller, std::string description);
+
+// The DDI compliance Irql* rule (Static Driver Verifier's name) that covers `routine`, or null.
+const char* irql_rule_of(std::string_view routine);
+
+// DDI compliance checking (verifier /flags 0x20000): `routine` was called above `maximum`,
+// breaking `rule` (an Irql* rule with a Driver Verifier ID). Reports 0xC4 with the rule's ID,
+// P2 = the text of the condition broken, P3 = 0 (the rule's state), P4 = the caller. Returns
+// when nothing was reported (the option is off for the caller, or the rule has no ID).
+void irql_rule_violation(const char* rule, const char* routine, std::uint8_t maximum, const void* caller);
+
+// The DDI compliance check alone, for routines whose IRQL contract the kernel itself does not
+// enforce (Windows carries on without Driver Verifier): `routine` must run at IRQL <= maximum.
+inline void check_irql_rule(std::uint8_t maximum, const char* routine, const void* caller) {
+  const std::uint8_t irql = current_irql();
+  if (irql > maximum) [[unlikely]] irql_rule_violation(irql_rule_of(routine), routine, maximum, caller);
+}
+
+// A routine called above the highest IRQL it allows: under DDI compliance checking, the Irql*
+// rule that covers it (irql_rule_of, else `rule`); otherwise bug check 0xA IRQL_NOT_LESS_OR_EQUAL
+// with the parameters Windows uses for an access at a bad IRQL, [object, IRQL, 0, caller].
 [[noreturn]] void irql_too_high(const char* routine, const void* object, std::uint8_t irql, std::uint8_t maximum,
                                 const void* caller, const char* rule = nullptr);
 

@@ -9,6 +9,7 @@
 #include "ke/bugcheck.hpp"
 #include "ke/thread.hpp"
 #include "rtl/exception.hpp"
+#include "verifier/verifier.hpp"
 #include "wdmlab/errors.hpp"
 
 namespace wdmlab::ke {
@@ -241,6 +242,17 @@ NTSTATUS wait_until(Kernel& kernel, const Wait& wait) {
 
 }  // namespace
 
+// Windows 10's verifier splits the older 0x3B three ways (see the header).
+void report_wait_at_raised_irql(sched::Irql irql, const void* object, const LARGE_INTEGER* timeout) {
+  const std::uint64_t subcode = irql > DISPATCH_LEVEL ? 0x120 : timeout == nullptr ? 0x121 : 0x122;
+  verifier::violation(
+      {.parameters = {subcode, irql, reinterpret_cast<std::uintptr_t>(object),
+                      reinterpret_cast<std::uintptr_t>(timeout)},
+       .description = fmt::format("A wait on {} at IRQL {} with {}; waits need IRQL <= APC_LEVEL, or DISPATCH_LEVEL "
+                                  "with a zero timeout.",
+                                  object, irql, timeout == nullptr ? "no timeout" : "a nonzero timeout")});
+}
+
 void signal_waiters(DISPATCHER_HEADER* header) {
   PLIST_ENTRY entry = header->WaitListHead.Flink;
   while (entry != &header->WaitListHead && header->SignalState > 0) {
@@ -281,6 +293,9 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
                           count, wait_block_array == nullptr ? " and no WaitBlockArray" : "", MAXIMUM_WAIT_OBJECTS,
                           THREAD_WAIT_OBJECTS));
   }
+  if (irql >= DISPATCH_LEVEL && !(irql == DISPATCH_LEVEL && poll)) [[unlikely]] {
+    report_wait_at_raised_irql(irql, count > 0 ? objects[0] : nullptr, timeout);
+  }
   sched::Context* running = scheduler.running();
   if (!poll && running != nullptr && running->kind() == sched::ContextKind::DpcStack) {
     bug_check(ATTEMPTED_SWITCH_FROM_DPC, 0, 0, 0, 0,
@@ -304,7 +319,19 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
     }
   }
   const sched::Time due = timeout == nullptr ? sched::kNever : due_time_to_virtual(kernel, timeout->QuadPart);
-  return wait_until(kernel, {count, objects, wait_type, wait_mode, alertable, due, wait_block_array});
+  // Deadlock detection follows kernel mutexes (KeInitializeMutex's, which disable APCs; not
+  // mutants, which may be abandoned) taken by single-object waits.
+  void* mutex = nullptr;
+  if (count == 1 && static_cast<DISPATCHER_HEADER*>(objects[0])->Type == MutantObject &&
+      static_cast<KMUTANT*>(objects[0])->ApcDisable != 0) {
+    mutex = objects[0];
+  }
+  if (mutex != nullptr) verifier::before_acquire(mutex, verifier::LockKind::Mutex, {.recursion_allowed = true});
+  const NTSTATUS status = wait_until(kernel, {count, objects, wait_type, wait_mode, alertable, due, wait_block_array});
+  if (mutex != nullptr && (status == STATUS_WAIT_0 || status == STATUS_ABANDONED_WAIT_0)) {
+    verifier::acquired(mutex, verifier::LockKind::Mutex, {.recursion_allowed = true});
+  }
+  return status;
 }
 
 NTSTATUS delay_execution(KPROCESSOR_MODE wait_mode, BOOLEAN alertable, sched::Time due) {
@@ -341,6 +368,27 @@ void abandon_mutexes(_KTHREAD& thread) {
 
 using namespace wdmlab::ke;
 
+namespace {
+
+// Deadlock detection: KeReleaseMutex by a thread that does not own the mutex. [mutex, owner,
+// releasing thread] when another thread owns it (0x1004); [mutex] when nobody does (0x1007).
+void report_release_of_unowned_mutex(const KMUTEX* mutex, const _KTHREAD* thread) {
+  const auto address = [](const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); };
+  if (mutex->OwnerThread == nullptr) {
+    wdmlab::verifier::violation({.parameters = {0x1007, address(mutex), 0, 0},
+                                 .description = fmt::format("KeReleaseMutex on mutex {}, which no thread owns.",
+                                                            static_cast<const void*>(mutex))});
+    return;
+  }
+  const auto name = [](const _KTHREAD* t) { return t != nullptr && t->context != nullptr ? t->context->name() : "?"; };
+  wdmlab::verifier::violation(
+      {.parameters = {0x1004, address(mutex), address(mutex->OwnerThread), address(thread)},
+       .description = fmt::format("KeReleaseMutex by thread {} on mutex {}, which thread {} owns.", name(thread),
+                                  static_cast<const void*>(mutex), name(mutex->OwnerThread))});
+}
+
+}  // namespace
+
 extern "C" {
 
 NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
@@ -373,8 +421,9 @@ VOID NTAPI KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State) {
 
 LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
   (void)Increment;
-  (void)Wait;
   wdmlab::sched::scheduling_point();
+  // Wait = TRUE promises a wait right after, so the caller must be able to wait.
+  check_irql_rule(Wait ? APC_LEVEL : DISPATCH_LEVEL, "KeSetEvent", __builtin_return_address(0));
   const LONG previous = Event->Header.SignalState;
   Event->Header.SignalState = 1;
   signal_waiters(&Event->Header);
@@ -383,6 +432,7 @@ LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
 
 LONG NTAPI KeResetEvent(PRKEVENT Event) {
   wdmlab::sched::scheduling_point();
+  check_irql_rule(DISPATCH_LEVEL, "KeResetEvent", __builtin_return_address(0));
   const LONG previous = Event->Header.SignalState;
   Event->Header.SignalState = 0;
   return previous;
@@ -390,11 +440,13 @@ LONG NTAPI KeResetEvent(PRKEVENT Event) {
 
 VOID NTAPI KeClearEvent(PRKEVENT Event) {
   wdmlab::sched::scheduling_point();
+  check_irql_rule(DISPATCH_LEVEL, "KeClearEvent", __builtin_return_address(0));
   Event->Header.SignalState = 0;
 }
 
 LONG NTAPI KeReadStateEvent(PRKEVENT Event) {
   wdmlab::sched::scheduling_point();
+  check_irql_rule(DISPATCH_LEVEL, "KeReadStateEvent", __builtin_return_address(0));
   return Event->Header.SignalState;
 }
 
@@ -402,6 +454,7 @@ LONG NTAPI KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
   (void)Increment;
   (void)Wait;
   wdmlab::sched::scheduling_point();
+  check_irql_rule(DISPATCH_LEVEL, "KePulseEvent", __builtin_return_address(0));
   const LONG previous = Event->Header.SignalState;
   Event->Header.SignalState = 1;
   signal_waiters(&Event->Header);
@@ -424,6 +477,7 @@ LONG NTAPI KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG 
   (void)Increment;
   (void)Wait;
   wdmlab::sched::scheduling_point();
+  check_irql_rule(DISPATCH_LEVEL, "KeReleaseSemaphore", __builtin_return_address(0));
   const LONG previous = Semaphore->Header.SignalState;
   const long long next = static_cast<long long>(previous) + Adjustment;
   if (Adjustment <= 0 || next > Semaphore->Limit) {
@@ -444,6 +498,7 @@ LONG NTAPI KeReadStateSemaphore(PRKSEMAPHORE Semaphore) {
 VOID NTAPI KeInitializeMutex(PRKMUTEX Mutex, ULONG Level) {
   (void)Level;
   wdmlab::sched::scheduling_point();
+  wdmlab::verifier::forget_lock(Mutex);
   Mutex->Header.Type = MutantObject;
   Mutex->Header.Size = static_cast<UCHAR>(sizeof(KMUTEX) / sizeof(LONG));
   Mutex->Header.SignalState = 1;
@@ -457,14 +512,17 @@ VOID NTAPI KeInitializeMutex(PRKMUTEX Mutex, ULONG Level) {
 LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait) {
   (void)Wait;
   wdmlab::sched::scheduling_point();
+  check_irql_rule(DISPATCH_LEVEL, "KeReleaseMutex", __builtin_return_address(0));
   _KTHREAD* thread = Kernel::require().current_thread();
   const LONG previous = Mutex->Header.SignalState;
-  if (Mutex->OwnerThread != thread) {
+  if (Mutex->OwnerThread != thread) [[unlikely]] {
+    report_release_of_unowned_mutex(Mutex, thread);
     // Documented: a release by a thread that does not hold the mutex raises an exception (the
     // caller may handle it); the mutex is left as it was.
     wdmlab::rtl::raise_status(Mutex->Abandoned != 0 ? STATUS_ABANDONED : STATUS_MUTANT_NOT_OWNED,
                               __builtin_return_address(0));
   }
+  if (Mutex->ApcDisable != 0) wdmlab::verifier::before_release(Mutex, wdmlab::verifier::LockKind::Mutex);
   ++Mutex->Header.SignalState;
   if (Mutex->Header.SignalState == 1) {
     Mutex->OwnerThread = nullptr;

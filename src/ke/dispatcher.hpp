@@ -28,6 +28,11 @@ NTSTATUS wait_for_objects(ULONG count, PVOID objects[], WAIT_TYPE wait_type, KPR
                           BOOLEAN alertable, PLARGE_INTEGER timeout, PKWAIT_BLOCK wait_block_array,
                           const void* caller);
 
+// Driver Verifier's automatic check of a wait at IRQL >= DISPATCH_LEVEL that is not a poll:
+// 0xC4/0x120 above DISPATCH_LEVEL, 0x121 at it with no timeout, 0x122 at it with a nonzero
+// timeout, [IRQL, object, timeout]. Returns when nothing was reported (driver not verified).
+void report_wait_at_raised_irql(sched::Irql irql, const void* object, const LARGE_INTEGER* timeout);
+
 // KeDelayExecutionThread's wait: until virtual time `due` (STATUS_SUCCESS), or STATUS_USER_APC
 // as for any wait. A due time already reached gives up the processor once and returns at once.
 NTSTATUS delay_execution(KPROCESSOR_MODE wait_mode, BOOLEAN alertable, sched::Time due);

@@ -52,8 +52,15 @@ extern "C" {
 
 NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval) {
   wdmlab::sched::scheduling_point();
-  wdmlab::ke::require_irql_at_most(APC_LEVEL, "KeDelayExecutionThread", __builtin_return_address(0), Interval,
-                                   "IrqlKeApcLte1");
+  const KIRQL irql = wdmlab::ke::current_irql();
+  if (irql > APC_LEVEL) [[unlikely]] {
+    wdmlab::ke::check_irql_rule(APC_LEVEL, "KeDelayExecutionThread", __builtin_return_address(0));
+    if (irql > DISPATCH_LEVEL || Interval->QuadPart != 0) {
+      wdmlab::ke::report_wait_at_raised_irql(irql, nullptr, Interval);
+    }
+    wdmlab::ke::irql_too_high("KeDelayExecutionThread", Interval, irql, APC_LEVEL, __builtin_return_address(0),
+                              "IrqlKeApcLte1");
+  }
   return delay_execution(WaitMode, Alertable, due_time_to_virtual(kernel(), Interval->QuadPart));
 }
 

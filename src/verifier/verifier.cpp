@@ -53,6 +53,11 @@ Verifier::~Verifier() {
 
 Verifier* Verifier::current() { return t_verifier; }
 
+LockOrder& Verifier::lock_order() {
+  if (lock_order_ == nullptr) lock_order_.reset(new_lock_order());
+  return *lock_order_;
+}
+
 Verifier::DriverState& Verifier::state(const base::DriverIdentity* driver) {
   if (driver == cached_driver_ && cached_state_ != nullptr) return *cached_state_;
   const std::uint32_t id = driver != nullptr ? driver->id : 0;

@@ -18,12 +18,14 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "sched/scheduler.hpp"
+#include "verifier/lock_order.hpp"
 #include "verifier/rules.hpp"
 #include "wdmlab/verifier.hpp"
 
@@ -60,6 +62,10 @@ class Verifier {
   std::uint64_t draw() { return random_(); }
   bool chance(unsigned per_10000) { return per_10000 != 0 && draw() % 10000 < per_10000; }
 
+  // Deadlock detection's lock-order graph (verifier/lock_order.hpp), made on first use.
+  LockOrder& lock_order();
+  bool has_lock_order() const { return lock_order_ != nullptr; }
+
  private:
   struct DriverState {
     std::string name;
@@ -74,6 +80,7 @@ class Verifier {
   std::unordered_map<std::uint32_t, DriverState> drivers_;  // by DriverIdentity::id; 0 = no driver
   const base::DriverIdentity* cached_driver_ = nullptr;
   DriverState* cached_state_ = nullptr;
+  std::unique_ptr<LockOrder, void (*)(LockOrder*)> lock_order_{nullptr, &destroy};
   Verifier* previous_;
 };
 

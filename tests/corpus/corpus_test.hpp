@@ -29,7 +29,7 @@ struct Machine {
   unsigned processors = 1;
   std::uint64_t seed = 0;
   bool cooperative = false;
-  std::uint32_t verifier = kVerifierStandardFlags;  // Driver Verifier flags for every driver
+  std::uint32_t verifier_flags = kVerifierStandardFlags;  // Driver Verifier's /flags for every driver
 };
 
 inline std::string describe(const Machine& machine) {
@@ -47,8 +47,8 @@ inline std::vector<Machine> other_machines() {
 }
 
 inline LabOptions options_for(const Machine& machine) {
-  LabOptions options{.processors = machine.processors, .seed = machine.seed};
-  options.verifier.flags = machine.verifier;
+  LabOptions options{
+      .processors = machine.processors, .seed = machine.seed, .verifier = {.flags = machine.verifier_flags}};
   if (machine.cooperative) options.policy = make_cooperative_policy();
   return options;
 }

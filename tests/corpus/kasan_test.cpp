@@ -38,7 +38,7 @@ struct KasanCase {
 };
 
 Outcome run_driver(const KasanCase& test, std::uint32_t verifier = kKasanMachine) {
-  return play({.processors = 1, .seed = 1, .verifier = verifier}, test.image, [](Lab&, UserProcess&) {});
+  return play({.processors = 1, .seed = 1, .verifier_flags = verifier}, test.image, [](Lab&, UserProcess&) {});
 }
 
 class KasanCorpus : public ::testing::TestWithParam<KasanCase> {};

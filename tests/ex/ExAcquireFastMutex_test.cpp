@@ -161,7 +161,7 @@ const Misuse kMisuses[] = {
 
 TEST(ExAcquireFastMutex, MisuseIsAVerifierBugCheck) {
   for (const Misuse& misuse : kMisuses) {
-    Lab lab;
+    Lab lab({.verifier = {.flags = kVerifierStandardFlags & ~kVerifierDdiCompliance}});
     static FAST_MUTEX mutex;
     ExInitializeFastMutex(&mutex);
     lab.spawn("user", [&misuse] { misuse.body(&mutex); });
@@ -170,6 +170,39 @@ TEST(ExAcquireFastMutex, MisuseIsAVerifierBugCheck) {
     EXPECT_EQ(finding.code, ex_test::kVerifier) << misuse.what;
     EXPECT_EQ(finding.parameters[0], misuse.subcode) << misuse.what;
     EXPECT_EQ(finding.parameters[misuse.mutex_parameter], reinterpret_cast<std::uintptr_t>(&mutex)) << misuse.what;
+  }
+}
+
+// Under the standard flags, DDI compliance checking reports the acquires first (IrqlExApcLte1).
+TEST(ExAcquireFastMutex, AtDispatchLevelIsIrqlExApcLte1UnderTheStandardFlags) {
+  for (const Misuse& misuse : kMisuses) {
+    if (misuse.subcode != 0x33) continue;
+    Lab lab;
+    static FAST_MUTEX mutex;
+    ExInitializeFastMutex(&mutex);
+    lab.spawn("user", [&misuse] { misuse.body(&mutex); });
+    EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped) << misuse.what;
+    EXPECT_EQ(fatal(lab).parameters[0], 0x00020005u) << misuse.what;
+    EXPECT_EQ(fatal(lab).rule, "IrqlExApcLte1") << misuse.what;
+  }
+}
+
+// An unverified driver's misuse is not a bug check: Windows carries on (here, every misuse
+// leaves the mutex usable; a release of a mutex nobody owns does nothing).
+TEST(ExAcquireFastMutex, UnverifiedMisuseIsNotABugCheck) {
+  for (const Misuse& misuse : kMisuses) {
+    Lab lab({.verifier = VerifierOptions::off()});
+    static FAST_MUTEX mutex;
+    ExInitializeFastMutex(&mutex);
+    lab.spawn("user", [&misuse] {
+      KIRQL old_irql = KeGetCurrentIrql();
+      misuse.body(&mutex);
+      if (KeGetCurrentIrql() > old_irql) KeLowerIrql(old_irql);
+    });
+    lab.run_until_idle();
+    for (const Finding& finding : lab.findings()) {
+      EXPECT_NE(finding.code, DRIVER_VERIFIER_DETECTED_VIOLATION) << misuse.what << ": " << finding.summary();
+    }
   }
 }
 
@@ -224,7 +257,7 @@ TEST(ExReleaseFastMutex, AnOldIrqlAboveApcLevelIsIrqlNotLessOrEqual) {
 // Two threads take two fast mutexes in opposite orders; each ends up owning one and waiting for
 // the other. Returns the run's finding.
 Finding opposite_order(std::uint64_t seed, std::uint64_t* digest) {
-  Lab lab({.processors = 2, .seed = seed});
+  Lab lab({.processors = 2, .seed = seed, .verifier = {.flags = kVerifierStandardFlags & ~kVerifierDeadlockDetection}});
   static FAST_MUTEX first, second;
   static volatile LONG holders;
   ExInitializeFastMutex(&first);
@@ -268,7 +301,7 @@ TEST(ExAcquireFastMutex, OppositeOrderDeadlockIsReportedWithBothThreads) {
 }
 
 TEST(ExAcquireFastMutex, AcquiringItAgainDeadlocksTheThread) {
-  Lab lab;
+  Lab lab({.verifier = {.flags = kVerifierStandardFlags & ~kVerifierDeadlockDetection}});
   lab.spawn("recursive", [] {
     static FAST_MUTEX mutex;
     ExInitializeFastMutex(&mutex);

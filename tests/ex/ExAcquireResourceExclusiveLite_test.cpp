@@ -122,7 +122,7 @@ TEST(ExAcquireResourceExclusiveLite, MisuseIsABugCheck) {
 }
 
 TEST(ExAcquireResourceExclusiveLite, AboveApcLevelIsIrqlNotLessOrEqual) {
-  Lab lab;
+  Lab lab({.verifier = {.flags = kVerifierStandardFlags & ~kVerifierDdiCompliance}});
   static ERESOURCE resource;
   ExInitializeResourceLite(&resource);
   lab.spawn("user", [] {
@@ -139,7 +139,7 @@ TEST(ExAcquireResourceExclusiveLite, AboveApcLevelIsIrqlNotLessOrEqual) {
 }
 
 TEST(ExAcquireResourceExclusiveLite, SharedOwnerAskingForExclusiveDeadlocksItself) {
-  Lab lab;
+  Lab lab({.verifier = {.flags = kVerifierStandardFlags & ~kVerifierDeadlockDetection}});
   lab.spawn("upgrader", [] {
     static ERESOURCE resource;
     ExInitializeResourceLite(&resource);
@@ -158,7 +158,7 @@ TEST(ExAcquireResourceExclusiveLite, SharedOwnerAskingForExclusiveDeadlocksItsel
 // Two threads each hold one resource and wait for the other's; `shared_second` makes the second
 // acquisition shared (a reader blocked by a writer is part of the cycle too).
 Finding crossed_resources(std::uint64_t seed, bool shared_second) {
-  Lab lab({.processors = 2, .seed = seed});
+  Lab lab({.processors = 2, .seed = seed, .verifier = {.flags = kVerifierStandardFlags & ~kVerifierDeadlockDetection}});
   static ERESOURCE first, second;
   static volatile LONG holders;
   static bool shared;

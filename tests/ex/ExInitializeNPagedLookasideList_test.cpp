@@ -148,7 +148,7 @@ TEST(ExInitializePagedLookasideList, EntriesArePagedPool) {
 }
 
 TEST(ExInitializePagedLookasideList, AllocatingAtDispatchLevelIsIrqlNotLessOrEqual) {
-  Lab lab;
+  Lab lab({.verifier = {.flags = kVerifierStandardFlags & ~kVerifierDdiCompliance}});
   lab.spawn("user", [] {
     static PAGED_LOOKASIDE_LIST list;
     ExInitializePagedLookasideList(&list, nullptr, nullptr, 0, 128, 'gaPL', 0);

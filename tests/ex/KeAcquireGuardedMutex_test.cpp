@@ -109,7 +109,7 @@ TEST(KeAcquireGuardedMutexUnsafe, OutsideAGuardedRegionIsVerifier39) {
 }
 
 TEST(KeAcquireGuardedMutex, AboveApcLevelIsVerifier33) {
-  Lab lab;
+  Lab lab({.verifier = {.flags = kVerifierStandardFlags & ~kVerifierDdiCompliance}});
   static KGUARDED_MUTEX mutex;
   KeInitializeGuardedMutex(&mutex);
   lab.spawn("raised", [] {

@@ -34,8 +34,8 @@ TEST(KeAcquireInStackQueuedSpinLock, RaisesToDispatchLevelAndReleaseRestoresTheI
   }
 }
 
-TEST(KeAcquireInStackQueuedSpinLock, AboveDispatchLevelIsBugCheckA) {
-  const Finding finding = bug_check_of([] {
+TEST(KeAcquireInStackQueuedSpinLock, UnverifiedAboveDispatchLevelIsBugCheckA) {
+  const Finding finding = unverified_bug_check_of([] {
     KSPIN_LOCK lock;
     KeInitializeSpinLock(&lock);
     KIRQL old;

@@ -36,10 +36,10 @@ struct BelowDispatch {
 
 class SpinLockAtDpcLevelBelowDispatch : public ::testing::TestWithParam<BelowDispatch> {};
 
-TEST_P(SpinLockAtDpcLevelBelowDispatch, IsBugCheck9) {
+TEST_P(SpinLockAtDpcLevelBelowDispatch, UnverifiedIsBugCheck9) {
   for (KIRQL level : {PASSIVE_LEVEL, APC_LEVEL}) {
     KSPIN_LOCK lock;
-    const Finding finding = bug_check_of([&] {
+    const Finding finding = unverified_bug_check_of([&] {
       KeInitializeSpinLock(&lock);
       KIRQL old;
       KeRaiseIrql(level, &old);

@@ -34,9 +34,9 @@ TEST(KeAcquireSpinLock, RaisesToDispatchLevelAndReleaseRestoresTheIrql) {
   }
 }
 
-TEST(KeAcquireSpinLock, AboveDispatchLevelIsBugCheckA) {
+TEST(KeAcquireSpinLock, UnverifiedAboveDispatchLevelIsBugCheckA) {
   KSPIN_LOCK lock;
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KeInitializeSpinLock(&lock);
     KIRQL old;
     KeRaiseIrql(HIGH_LEVEL, &old);
@@ -46,9 +46,9 @@ TEST(KeAcquireSpinLock, AboveDispatchLevelIsBugCheckA) {
   EXPECT_EQ(finding.parameters[1], HIGH_LEVEL);
 }
 
-TEST(KeReleaseSpinLock, OfALockNobodyHoldsIsBugCheck10) {
+TEST(KeReleaseSpinLock, UnverifiedOfALockNobodyHoldsIsBugCheck10) {
   KSPIN_LOCK lock;
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KeInitializeSpinLock(&lock);
     const KIRQL old = KeRaiseIrqlToDpcLevel();
     KeReleaseSpinLock(&lock, old);
@@ -57,9 +57,9 @@ TEST(KeReleaseSpinLock, OfALockNobodyHoldsIsBugCheck10) {
   EXPECT_EQ(finding.parameters[0], reinterpret_cast<std::uintptr_t>(&lock));
 }
 
-TEST(KeReleaseSpinLock, TwiceIsBugCheck10) {
+TEST(KeReleaseSpinLock, UnverifiedTwiceIsBugCheck10) {
   KSPIN_LOCK lock;
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KeInitializeSpinLock(&lock);
     KIRQL old;
     KeAcquireSpinLock(&lock, &old);
@@ -69,9 +69,9 @@ TEST(KeReleaseSpinLock, TwiceIsBugCheck10) {
   EXPECT_EQ(finding.code, SPIN_LOCK_NOT_OWNED);
 }
 
-TEST(KeAcquireSpinLock, RecursiveAcquisitionDeadlocksTheContextWithItself) {
+TEST(KeAcquireSpinLock, UnverifiedRecursiveAcquisitionDeadlocksTheContextWithItself) {
   for (unsigned processors : {1u, 2u}) {
-    Lab lab({.processors = processors, .seed = 3});
+    Lab lab({.processors = processors, .seed = 3, .verifier = VerifierOptions::off()});
     KSPIN_LOCK lock;
     bool second_returned = false;
     lab.spawn("recursive", [&] {

@@ -66,8 +66,8 @@ TEST(KeDelayExecutionThread, OtherThreadsRunOnTheProcessorMeanwhile) {
   EXPECT_GT(during, 0);
 }
 
-TEST(KeDelayExecutionThread, AboveApcLevelIsBugCheckA) {
-  const Finding finding = bug_check_of([] {
+TEST(KeDelayExecutionThread, UnverifiedAboveApcLevelIsBugCheckA) {
+  const Finding finding = unverified_bug_check_of([] {
     KeRaiseIrqlToDpcLevel();
     LARGE_INTEGER delay = relative_ms(1);
     KeDelayExecutionThread(KernelMode, FALSE, &delay);

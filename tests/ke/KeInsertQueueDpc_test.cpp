@@ -90,10 +90,10 @@ void ReturnAtLevel(PKDPC, PVOID context, PVOID, PVOID) {
 
 class DpcRoutineReturnsAtAnotherIrql : public ::testing::TestWithParam<BadReturn> {};
 
-TEST_P(DpcRoutineReturnsAtAnotherIrql, IsBugCheckC8) {
+TEST_P(DpcRoutineReturnsAtAnotherIrql, UnverifiedIsBugCheckC8) {
   KIRQL level = GetParam().returns_at;
   KDPC dpc;
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KeInitializeDpc(&dpc, ReturnAtLevel, &level);
     KeInsertQueueDpc(&dpc, nullptr, nullptr);
   });

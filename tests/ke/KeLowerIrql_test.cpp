@@ -21,8 +21,8 @@ TEST(KeLowerIrql, RestoresTheGivenLevel) {
   EXPECT_EQ(seen, (std::vector<KIRQL>{DISPATCH_LEVEL, APC_LEVEL, PASSIVE_LEVEL}));
 }
 
-TEST(KeLowerIrql, ToAHigherLevelIsBugCheckA) {
-  const Finding finding = bug_check_of([] {
+TEST(KeLowerIrql, UnverifiedToAHigherLevelIsBugCheckA) {
+  const Finding finding = unverified_bug_check_of([] {
     KIRQL old;
     KeRaiseIrql(APC_LEVEL, &old);
     KeLowerIrql(DISPATCH_LEVEL);

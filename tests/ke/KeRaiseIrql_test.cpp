@@ -37,9 +37,9 @@ INSTANTIATE_TEST_SUITE_P(Levels, KeRaiseIrqlLegal,
 
 class KeRaiseIrqlToLower : public ::testing::TestWithParam<Raise> {};
 
-TEST_P(KeRaiseIrqlToLower, IsBugCheck9WithCurrentAndRequestedIrql) {
+TEST_P(KeRaiseIrqlToLower, UnverifiedIsBugCheck9WithCurrentAndRequestedIrql) {
   const Raise row = GetParam();
-  const Finding finding = bug_check_of([&] {
+  const Finding finding = unverified_bug_check_of([&] {
     KIRQL old;
     KeRaiseIrql(row.from, &old);
     KeRaiseIrql(row.to, &old);
@@ -68,8 +68,8 @@ TEST(KeRaiseIrqlToDpcLevel, ReturnsThePreviousIrqlAndLeavesDispatchLevel) {
   }
 }
 
-TEST(KeRaiseIrqlToDpcLevel, FromAboveDispatchLevelIsBugCheck9) {
-  const Finding finding = bug_check_of([] {
+TEST(KeRaiseIrqlToDpcLevel, UnverifiedFromAboveDispatchLevelIsBugCheck9) {
+  const Finding finding = unverified_bug_check_of([] {
     KIRQL old;
     KeRaiseIrql(HIGH_LEVEL, &old);
     KeRaiseIrqlToDpcLevel();

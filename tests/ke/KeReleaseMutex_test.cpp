@@ -94,8 +94,8 @@ TEST(KeReleaseMutex, ReleasingHandsTheMutexToTheNextWaiter) {
   EXPECT_TRUE(waiter_owned);
 }
 
-TEST(KeReleaseMutex, ByAThreadThatDoesNotOwnItRaisesMutantNotOwned) {
-  Lab lab({.processors = 2, .seed = 2});
+TEST(KeReleaseMutex, UnverifiedByAThreadThatDoesNotOwnItRaisesMutantNotOwned) {
+  Lab lab({.processors = 2, .seed = 2, .verifier = VerifierOptions::off()});
   KMUTEX mutex;
   KeInitializeMutex(&mutex, 0);
   KTD_EXCEPTION caught{};
@@ -119,8 +119,8 @@ TEST(KeReleaseMutex, ByAThreadThatDoesNotOwnItRaisesMutantNotOwned) {
   EXPECT_EQ(state, 0);  // still owned by "owner"
 }
 
-TEST(KeReleaseMutex, OfAnUnownedMutexUnhandledInASystemThreadIsBugCheck7E) {
-  const Finding finding = bug_check_of([] {
+TEST(KeReleaseMutex, UnverifiedOfAnUnownedMutexUnhandledInASystemThreadIsBugCheck7E) {
+  const Finding finding = unverified_bug_check_of([] {
     KMUTEX mutex;
     KeInitializeMutex(&mutex, 0);
     KeReleaseMutex(&mutex, FALSE);

@@ -161,7 +161,7 @@ class SymbolicLinkRoutinesAboveIrqlPassive : public ::testing::TestWithParam<Irq
 
 TEST_P(SymbolicLinkRoutinesAboveIrqlPassive, AreBugCheckA) {
   const IrqlRow row = GetParam();
-  const Finding finding = bug_check_of([row] {
+  const Finding finding = unverified_bug_check_of([row] {
     UNICODE_STRING link = counted(u"\\??\\Raised");
     UNICODE_STRING device = counted(u"\\Device\\Sample0");
     ObjectName name(u"\\??\\Raised", OBJ_KERNEL_HANDLE);

@@ -56,7 +56,7 @@ TEST(PsTerminateSystemThread, ATestThreadCanEndItselfToo) {
 }
 
 TEST(PsTerminateSystemThread, AbovePassiveLevelIsBugCheckA) {
-  const Finding finding = bug_check_of([] {
+  const Finding finding = unverified_bug_check_of([] {
     KIRQL old;
     KeRaiseIrql(APC_LEVEL, &old);
     PsTerminateSystemThread(STATUS_SUCCESS);

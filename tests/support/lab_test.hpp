@@ -90,6 +90,26 @@ Finding bug_check_of(Body body, unsigned processors = 1, std::uint64_t seed = 1)
   return stop_finding(lab);
 }
 
+// The same under chosen Driver Verifier options (VerifierOptions::off(): an unverified machine,
+// the kernel's own bug checks).
+template <class Body>
+Finding bug_check_with(VerifierOptions verifier, Body body, unsigned processors = 1, std::uint64_t seed = 1) {
+  Lab lab({.processors = processors, .seed = seed, .verifier = std::move(verifier)});
+  lab.spawn("caller", body);
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  return stop_finding(lab);
+}
+
+template <class Body>
+Finding unverified_bug_check_of(Body body, unsigned processors = 1, std::uint64_t seed = 1) {
+  return bug_check_with(VerifierOptions::off(), body, processors, seed);
+}
+
+// The standard flags without DDI compliance checking: the automatic checks' own codes.
+inline VerifierOptions without_ddi_compliance() {
+  return VerifierOptions{.flags = kVerifierStandardFlags & ~kVerifierDdiCompliance};
+}
+
 // Runs `body` as the only thread of a fresh lab and expects it to finish with no finding.
 template <class Body>
 void runs_clean(Body body, unsigned processors = 1, std::uint64_t seed = 1) {
