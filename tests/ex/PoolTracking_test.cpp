@@ -78,13 +78,15 @@ TEST(PoolTracking, WithoutPoolTrackingALeakIsNotReported) {
   LabOptions options;
   options.verifier.driver_flags["trackdrv"] = kVerifierStandardFlags & ~kVerifierPoolTracking;
   Lab lab(options);
-  load_and_unload(lab, [](PDRIVER_OBJECT) { (void)ExAllocatePoolWithTag(NonPagedPoolNx, 48, 'kaeL'); }, nullptr);
+  load_and_unload(
+      lab, [](PDRIVER_OBJECT) { (void)ExAllocatePoolWithTag(NonPagedPoolNx, 48, 'kaeL'); }, nullptr);
   EXPECT_TRUE(lab.findings().empty());
 }
 
 TEST(PoolTracking, AnUnverifiedDriverPaysNothingAtUnload) {
   Lab lab({.verifier = VerifierOptions::off()});
-  load_and_unload(lab, [](PDRIVER_OBJECT) { (void)ExAllocatePoolWithTag(NonPagedPoolNx, 48, 'kaeL'); }, nullptr);
+  load_and_unload(
+      lab, [](PDRIVER_OBJECT) { (void)ExAllocatePoolWithTag(NonPagedPoolNx, 48, 'kaeL'); }, nullptr);
   EXPECT_TRUE(lab.findings().empty());
 }
 
@@ -143,8 +145,7 @@ TEST(PoolTracking, ALookasideListLeftAtUnloadIsCE) {
   Lab lab;
   static NPAGED_LOOKASIDE_LIST list;
   load_and_unload(
-      lab, [](PDRIVER_OBJECT) { ExInitializeNPagedLookasideList(&list, nullptr, nullptr, 0, 64, 'tsiL', 0); },
-      nullptr);
+      lab, [](PDRIVER_OBJECT) { ExInitializeNPagedLookasideList(&list, nullptr, nullptr, 0, 64, 'tsiL', 0); }, nullptr);
   const Finding& finding = fatal(lab);
   EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS));
   EXPECT_EQ(finding.parameters[0], reinterpret_cast<std::uintptr_t>(&list));

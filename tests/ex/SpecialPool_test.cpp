@@ -170,7 +170,8 @@ TEST(SpecialPool, WhenFullRequestsFallBackToNormalPool) {
 
 TEST(SpecialPool, ADriverWithoutSpecialPoolKeepsNormalPool) {
   LabOptions options;
-  options.verifier.driver_flags["spdrv"] = kVerifierStandardFlags & ~(kVerifierSpecialPool | kVerifierForceIrqlChecking);
+  options.verifier.driver_flags["spdrv"] =
+      kVerifierStandardFlags & ~(kVerifierSpecialPool | kVerifierForceIrqlChecking);
   Lab lab(options);
   run_as_driver(lab, "spdrv", [] {
     auto* block = static_cast<volatile char*>(ExAllocatePoolWithTag(NonPagedPoolNx, 32, 'nurO'));
