@@ -626,7 +626,8 @@ void free_pool(const char* routine, PVOID address, ULONG tag, const void* caller
          .description = fmt::format("{}({}) at IRQL {}: {} is {} pool, which must be freed at IRQL <= {}.", routine,
                                     address, irql, describe_block(block), block.paged() ? "paged" : "nonpaged",
                                     block.paged() ? "APC_LEVEL" : "DISPATCH_LEVEL"),
-         .related = allocation_stack(block)});
+         .related = allocation_stack(block),
+         .rule = "IrqlExFree1"});
     wdmlab::ke::bug_check(
         BAD_POOL_CALLER, kFreeAtBadIrql, irql, block.pool_type, where,
         fmt::format("{}({}) at IRQL {}: the block is {} pool, which must be freed at IRQL <= {}.", routine, address,

@@ -202,15 +202,20 @@ TEST(ExAllocatePool2, NonPagedAtDispatchLevelIsFine) {
   EXPECT_TRUE(lab.findings().empty());
 }
 
+void AllocatePagedAtDispatchLevel() {
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  (void)ExAllocatePool2(POOL_FLAG_PAGED, 77, 'lqrI');
+}
+
+void AllocateNonPagedAtHighLevel() {
+  KIRQL old_irql;
+  KeRaiseIrql(HIGH_LEVEL, &old_irql);
+  (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'lqrI');
+}
+
 TEST(ExAllocatePool2, PagedAtDispatchLevelIsVerifierC4_01) {
-  Lab lab;
-  lab.spawn("allocator", [] {
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    (void)ExAllocatePool2(POOL_FLAG_PAGED, 77, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+  const Finding finding = ex_test::stopping_finding({}, &AllocatePagedAtDispatchLevel);
   EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
   EXPECT_EQ(finding.parameters[0], 0x01u);                                       // paged above APC_LEVEL
   EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));  // current IRQL
@@ -220,31 +225,18 @@ TEST(ExAllocatePool2, PagedAtDispatchLevelIsVerifierC4_01) {
 }
 
 TEST(ExAllocatePool2, PagedAtDispatchLevelIsBadPoolCaller08WhenNotVerified) {
-  Lab lab({.verifier = VerifierOptions::off()});
-  lab.spawn("allocator", [] {
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    (void)ExAllocatePool2(POOL_FLAG_PAGED, 77, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+  const Finding finding =
+      ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &AllocatePagedAtDispatchLevel);
   EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
-  EXPECT_EQ(finding.parameters[0], 0x08u);                                       // allocation at a bad IRQL
-  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));  // current IRQL
-  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));       // pool type
-  EXPECT_EQ(finding.parameters[3], 77u);                                         // size
+  EXPECT_EQ(finding.parameters[0], 0x08u);  // allocation at a bad IRQL
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
+  EXPECT_EQ(finding.parameters[3], 77u);
   EXPECT_EQ(finding.name, "BAD_POOL_CALLER");
 }
 
 TEST(ExAllocatePool2, NonPagedAboveDispatchLevelIsVerifierC4_02) {
-  Lab lab;
-  lab.spawn("allocator", [] {
-    KIRQL old_irql;
-    KeRaiseIrql(HIGH_LEVEL, &old_irql);
-    (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+  const Finding finding = ex_test::stopping_finding({}, &AllocateNonPagedAtHighLevel);
   EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
   EXPECT_EQ(finding.parameters[0], 0x02u);
   EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
@@ -253,14 +245,7 @@ TEST(ExAllocatePool2, NonPagedAboveDispatchLevelIsVerifierC4_02) {
 }
 
 TEST(ExAllocatePool2, NonPagedAboveDispatchLevelIsBadPoolCaller08WhenNotVerified) {
-  Lab lab({.verifier = VerifierOptions::off()});
-  lab.spawn("allocator", [] {
-    KIRQL old_irql;
-    KeRaiseIrql(HIGH_LEVEL, &old_irql);
-    (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &AllocateNonPagedAtHighLevel);
   EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
   EXPECT_EQ(finding.parameters[0], 0x08u);
   EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));

@@ -57,40 +57,83 @@ TEST(ExFreePoolWithTag, PagedPoolAtApcLevelAndNonPagedAtDispatchLevelAreFine) {
   EXPECT_TRUE(lab.findings().empty());
 }
 
+// The block the scenarios below free wrongly.
+std::uintptr_t g_block = 0;
+
+void FreeTwice() {
+  void* block = ExAllocatePoolWithTag(NonPagedPoolNx, 40, 'elbD');
+  g_block = reinterpret_cast<std::uintptr_t>(block);
+  ExFreePoolWithTag(block, 'elbD');
+  ExFreePoolWithTag(block, 'elbD');
+}
+
+void FreePagedAtDispatchLevel() {
+  void* block = ExAllocatePool2(POOL_FLAG_PAGED, 24, 'lqrI');
+  g_block = reinterpret_cast<std::uintptr_t>(block);
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  ExFreePoolWithTag(block, 'lqrI');
+}
+
+void FreeNonPagedAtHighLevel() {
+  void* block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 24, 'lqrI');
+  g_block = reinterpret_cast<std::uintptr_t>(block);
+  KIRQL old_irql;
+  KeRaiseIrql(HIGH_LEVEL, &old_irql);
+  ExFreePoolWithTag(block, 'lqrI');
+}
+
 TEST(ExFreePoolWithTag, DoubleFreeIsVerifierC4_13) {
-  Lab lab;
-  std::uintptr_t address = 0;
-  lab.spawn("freer", [&] {
-    void* block = ExAllocatePoolWithTag(NonPagedPoolNx, 40, 'elbD');
-    address = reinterpret_cast<std::uintptr_t>(block);
-    ExFreePoolWithTag(block, 'elbD');
-    ExFreePoolWithTag(block, 'elbD');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+  const Finding finding = ex_test::stopping_finding({}, &FreeTwice);
   EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
   EXPECT_EQ(finding.parameters[0], 0x13u);
   EXPECT_EQ(finding.parameters[1], 0u);
-  EXPECT_EQ(finding.parameters[2], address - 16);                      // the block's POOL_HEADER
+  EXPECT_EQ(finding.parameters[2], g_block - 16);                      // the block's POOL_HEADER
   EXPECT_EQ(finding.parameters[3] >> 32, static_cast<ULONG>('elbD'));  // its contents show the tag
   EXPECT_NE(finding.description.find("'Dble'"), std::string::npos) << finding.description;
 }
 
 TEST(ExFreePoolWithTag, DoubleFreeIsBadPoolCaller07WhenNotVerified) {
-  Lab lab({.verifier = VerifierOptions::off()});
-  std::uintptr_t address = 0;
-  lab.spawn("freer", [&] {
-    void* block = ExAllocatePoolWithTag(NonPagedPoolNx, 40, 'elbD');
-    address = reinterpret_cast<std::uintptr_t>(block);
-    ExFreePoolWithTag(block, 'elbD');
-    ExFreePoolWithTag(block, 'elbD');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &FreeTwice);
   EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
   EXPECT_EQ(finding.parameters[0], 0x07u);
   EXPECT_EQ(finding.parameters[2] >> 32, static_cast<ULONG>('elbD'));  // the header shows the tag
-  EXPECT_EQ(finding.parameters[3], address);                           // the block being freed
+  EXPECT_EQ(finding.parameters[3], g_block);                           // the block being freed
+}
+
+TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsVerifierC4_11) {
+  const Finding finding = ex_test::stopping_finding({}, &FreePagedAtDispatchLevel);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x11u);
+  EXPECT_EQ(finding.rule, "IrqlExFree1");
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
+  EXPECT_EQ(finding.parameters[3], g_block);
+}
+
+TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsBadPoolCaller09WhenNotVerified) {
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &FreePagedAtDispatchLevel);
+  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(finding.parameters[0], 0x09u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
+  EXPECT_EQ(finding.parameters[3], g_block);
+}
+
+TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsVerifierC4_12) {
+  const Finding finding = ex_test::stopping_finding({}, &FreeNonPagedAtHighLevel);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x12u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(NonPagedPoolNx));
+  EXPECT_EQ(finding.parameters[3], g_block);
+}
+
+TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsBadPoolCaller09WhenNotVerified) {
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &FreeNonPagedAtHighLevel);
+  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(finding.parameters[0], 0x09u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
 }
 
 TEST(ExFreePoolWithTag, FreeingAnAddressNeverAllocatedIsVerifierC4_10) {
@@ -177,72 +220,6 @@ TEST(ExFreePoolWithTag, AProtectedTagMustBeGivenToFree) {
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
   EXPECT_EQ(fatal(lab).parameters[0], 0x0Au);
   EXPECT_EQ(fatal(lab).parameters[3], 0u);
-}
-
-TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsVerifierC4_11) {
-  Lab lab;
-  std::uintptr_t address = 0;
-  lab.spawn("freer", [&] {
-    void* block = ExAllocatePool2(POOL_FLAG_PAGED, 24, 'lqrI');
-    address = reinterpret_cast<std::uintptr_t>(block);
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    ExFreePoolWithTag(block, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
-  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
-  EXPECT_EQ(finding.parameters[0], 0x11u);
-  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
-  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
-  EXPECT_EQ(finding.parameters[3], address);
-}
-
-TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsBadPoolCaller09WhenNotVerified) {
-  Lab lab({.verifier = VerifierOptions::off()});
-  std::uintptr_t address = 0;
-  lab.spawn("freer", [&] {
-    void* block = ExAllocatePool2(POOL_FLAG_PAGED, 24, 'lqrI');
-    address = reinterpret_cast<std::uintptr_t>(block);
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    ExFreePoolWithTag(block, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
-  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
-  EXPECT_EQ(finding.parameters[0], 0x09u);
-  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
-  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
-  EXPECT_EQ(finding.parameters[3], address);
-}
-
-TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsVerifierC4_12) {
-  Lab lab;
-  lab.spawn("freer", [] {
-    void* block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 24, 'lqrI');
-    KIRQL old_irql;
-    KeRaiseIrql(HIGH_LEVEL, &old_irql);
-    ExFreePoolWithTag(block, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  EXPECT_EQ(fatal(lab).code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
-  EXPECT_EQ(fatal(lab).parameters[0], 0x12u);
-  EXPECT_EQ(fatal(lab).parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
-  EXPECT_EQ(fatal(lab).parameters[2], static_cast<std::uint64_t>(NonPagedPoolNx));
-}
-
-TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsBadPoolCaller09WhenNotVerified) {
-  Lab lab({.verifier = VerifierOptions::off()});
-  lab.spawn("freer", [] {
-    void* block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 24, 'lqrI');
-    KIRQL old_irql;
-    KeRaiseIrql(HIGH_LEVEL, &old_irql);
-    ExFreePoolWithTag(block, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  EXPECT_EQ(fatal(lab).parameters[0], 0x09u);
-  EXPECT_EQ(fatal(lab).parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
 }
 
 TEST(ExFreePoolWithTag, FreeingALiveLookasideListIsVerifierCC) {
