@@ -80,5 +80,34 @@ TEST(ForceIrqlChecking, WithoutTheOptionPagedPoolIsNotTrimmed) {
   EXPECT_TRUE(lab.findings().empty());
 }
 
+// Trimming follows the processor that runs: a thread at PASSIVE_LEVEL on one processor keeps
+// using paged pool while another processor holds a spin lock.
+TEST(ForceIrqlChecking, AnotherProcessorAtDispatchLevelDoesNotTrimForThisOne) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Lab lab({.processors = 2, .seed = seed});
+    static volatile int* block = nullptr;
+    run_as_driver(lab, "irqldrv",
+                  [] { block = static_cast<volatile int*>(ExAllocatePool2(POOL_FLAG_PAGED, 64, 'egaP')); });
+    static KSPIN_LOCK lock = 0;
+    lab.spawn("holder", [] {
+      for (int i = 0; i < 50; ++i) {
+        KIRQL old_irql;
+        KeAcquireSpinLock(&lock, &old_irql);
+        KeStallExecutionProcessor(1);
+        KeReleaseSpinLock(&lock, old_irql);
+      }
+    });
+    lab.spawn("user", [] {
+      for (int i = 0; i < 200; ++i) {
+        block[0] = block[0] + 1;
+        (void)KeGetCurrentIrql();  // a scheduling point: the other processor may run
+      }
+    });
+    EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle) << "seed " << seed;
+    EXPECT_TRUE(lab.findings().empty()) << "seed " << seed << ": " << lab.findings().front().summary();
+    EXPECT_EQ(block[0], 200) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace wdmlab
