@@ -397,39 +397,30 @@ void check_zero_bytes(const char* routine, ULONG pool_type, SIZE_T bytes, const 
        .description = fmt::format("{} asked for zero bytes of pool (called from {}).", routine, caller)});
 }
 
-// Where a verified driver's block goes: special pool for blocks smaller than a page (flag 0x1),
-// and own pages for paged blocks under Force IRQL checking (flag 0x2) so they can be trimmed.
-// Code outside any driver (a test body) keeps normal pool: it may run on the host's stack, where
-// a fault cannot be reported.
-wdmlab::ex::Placement placement_for(const wdmlab::base::DriverIdentity* driver, bool paged, ULONG priority) {
-  if (driver == nullptr) return wdmlab::ex::Placement::Normal;
-  const std::uint32_t flags = wdmlab::verifier::flags();
-  const bool special = (flags & wdmlab::kVerifierSpecialPool) != 0;
-  if (!special && !(paged && (flags & wdmlab::kVerifierForceIrqlChecking) != 0)) return wdmlab::ex::Placement::Normal;
-  const bool underrun = priority == LowPoolPrioritySpecialPoolUnderrun ||
-                        priority == NormalPoolPrioritySpecialPoolUnderrun ||
-                        priority == HighPoolPrioritySpecialPoolUnderrun;
-  return underrun ? wdmlab::ex::Placement::SpecialVerifyStart : wdmlab::ex::Placement::SpecialVerifyEnd;
+bool underrun_priority(ULONG priority) {
+  return priority == LowPoolPrioritySpecialPoolUnderrun || priority == NormalPoolPrioritySpecialPoolUnderrun ||
+         priority == HighPoolPrioritySpecialPoolUnderrun;
 }
 
-// Serves a request from the pool and counts it for the verifier.
+// Serves a request from the pool and counts it for the verifier. A verified driver's block smaller
+// than a page goes to special pool (flag 0x1), and its paged blocks go there too under Force IRQL
+// checking (flag 0x2), marked trimmable. Code outside any driver (a test body) keeps normal pool:
+// it may run on the host's stack, where a fault cannot be reported.
 PVOID allocate_counted(Executive& executive, wdmlab::ex::PoolRequest request, ULONG priority) {
+  const std::uint32_t flags = request.driver != nullptr ? wdmlab::verifier::flags() : 0;
+  const bool special = (flags & wdmlab::kVerifierSpecialPool) != 0;
   const bool paged = wdmlab::ex::classify_pool_type(request.type).paged;
-  request.placement = placement_for(request.driver, paged, priority);
-  request.trimmable = paged && request.placement != wdmlab::ex::Placement::Normal &&
-                      (wdmlab::verifier::flags() & wdmlab::kVerifierForceIrqlChecking) != 0;
+  request.trimmable = paged && (flags & wdmlab::kVerifierForceIrqlChecking) != 0;
+  if (special || request.trimmable) {
+    request.placement = underrun_priority(priority) ? wdmlab::ex::Placement::SpecialVerifyStart
+                                                    : wdmlab::ex::Placement::SpecialVerifyEnd;
+  }
   PVOID block = executive.pool().allocate(request);
   if (wdmlab::VerifierCounters* counters = wdmlab::verifier::counters()) {
     ++counters->pool_allocations_attempted;
-    if (block == nullptr) {
-      ++counters->pool_allocations_failed;
-    } else {
-      ++counters->pool_allocations_succeeded;
-      if (request.placement != wdmlab::ex::Placement::Normal &&
-          executive.pool().special().owns(reinterpret_cast<std::uintptr_t>(block)) &&
-          (wdmlab::verifier::flags() & wdmlab::kVerifierSpecialPool) != 0) {
-        ++counters->pool_allocations_special;
-      }
+    ++(block != nullptr ? counters->pool_allocations_succeeded : counters->pool_allocations_failed);
+    if (special && block != nullptr && executive.pool().special().owns(reinterpret_cast<std::uintptr_t>(block))) {
+      ++counters->pool_allocations_special;
     }
   }
   return block;
@@ -757,7 +748,8 @@ void check_special_pool_fault(std::uintptr_t address, bool write, std::uintptr_t
           {.code = driver_known ? DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION : PAGE_FAULT_BEYOND_END_OF_ALLOCATION,
            .parameters = {address, write ? 1u : 0u, pc, 0},
            .description = fmt::format("Invalid {} of address {:#x}, on the inaccessible page next to {}: the access "
-                                      "lies beyond the block. Special pool ends each block at the end of its page.",
+                                      "lies outside the block. Special pool puts each block against an inaccessible "
+                                      "page.",
                                       access, address, what),
            .exact_pc = pc,
            .related = std::move(related)});
