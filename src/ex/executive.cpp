@@ -31,6 +31,8 @@ Executive::Executive(ke::Kernel& kernel, ps::ProcessManager& processes, Executiv
   if (t_executive != nullptr) throw UsageError("an executive already exists on this thread");
   t_executive = this;
   rtl::set_string_allocator({&allocate_string, &free_string});
+  kernel.add_memory_fault_check(&check_special_pool_fault);
+  kernel.scheduler().set_irql_observer(&follow_irql);
   if (ob::ObjectManager* objects = ob::ObjectManager::current()) {
     objects->defer_deletion = [this](void* body) { defer_object_deletion(body); };
   }
@@ -60,6 +62,7 @@ void Executive::defer_object_deletion(void* body) {
 }
 
 Executive::~Executive() {
+  if (sched::Scheduler* scheduler = sched::Scheduler::current()) scheduler->set_irql_observer(nullptr);
   if (ob::ObjectManager* objects = ob::ObjectManager::current()) objects->defer_deletion = nullptr;
   rtl::reset_string_allocator();
   if (t_executive == this) t_executive = nullptr;

@@ -1,6 +1,7 @@
 // ex/pool.hpp - pool memory and its accounting.
 //
-// Blocks come from the host heap; a side table maps each block's address to its owner driver,
+// Blocks come from the host heap, or from the special pool (special_pool.hpp) when the request
+// asks for it; a side table maps each block's address to its owner driver,
 // tag, size, pool type and allocating stack. Accounting is kept in total, per driver, per tag and
 // per (driver, tag), each with current and peak bytes and counts. Freed blocks are filled with
 // kFreedFill and kept in a quarantine (a bounded FIFO) before the host may reuse their memory, so
@@ -17,9 +18,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "ex/special_pool.hpp"
 
 namespace wdmlab::base {
 struct DriverIdentity;
@@ -67,6 +71,7 @@ struct PoolAllocation {
   const base::DriverIdentity* driver = nullptr;  // null: code outside any driver (a test body)
   std::uint64_t serial = 0;                      // allocation order within the lab, from 1
   std::vector<std::uintptr_t> stack;             // allocating call stack, innermost first
+  bool special = false;                          // on a special pool page (special_pool.hpp)
   bool paged() const { return classify_pool_type(pool_type).paged; }
 };
 
@@ -118,6 +123,11 @@ struct PoolOptions {
   std::size_t quarantine_bytes = std::size_t{64} << 20;
 };
 
+// Where a block goes: normal pool, or a special pool page (the block aligned to the page's end,
+// or to its start for underrun detection). A special request the special pool cannot hold (a
+// page or more, or the special pool is full) is served from normal pool.
+enum class Placement : std::uint8_t { Normal, SpecialVerifyEnd, SpecialVerifyStart };
+
 struct PoolRequest {
   POOL_TYPE type = NonPagedPoolNx;  // a valid base type (see PoolTypeInfo)
   std::size_t bytes = 0;
@@ -125,6 +135,8 @@ struct PoolRequest {
   bool zero = false;
   bool cache_aligned = false;
   const base::DriverIdentity* driver = nullptr;
+  Placement placement = Placement::Normal;
+  bool trimmable = false;  // a paged special block that Force IRQL checking trims
 };
 
 class Pool {
@@ -158,6 +170,7 @@ class Pool {
   void free(const void* address);
 
   const PoolAccounting& accounting() const { return accounting_; }
+  SpecialPool& special() { return special_; }
 
  private:
   void quarantine(PoolAllocation block);
@@ -172,6 +185,26 @@ class Pool {
   std::uint64_t paged_bytes_ = 0;
   std::uint64_t next_serial_ = 1;
   PoolAccounting accounting_;
+  SpecialPool special_;
 };
+
+// A pool tag as its four characters, '.' for each that cannot be printed ("Leak").
+std::string tag_text(ULONG tag);
+
+// The I/O manager says here whether an address is an IRP it allocated (IoAllocateIrp), so that
+// ExFreePool of an IRP can be reported (0xC4/0x105). Null: no I/O manager.
+using IrpQuery = bool (*)(const void* address);
+void set_irp_query(IrpQuery query);
+bool is_irp(const void* address);
+
+// The memory fault check for the special pool (ke::Kernel::add_memory_fault_check): beyond a
+// block, 0xD6 DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION; in a freed block, 0xD5
+// DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCD and 0xCC when no driver is running) [address,
+// 0 read / 1 write, faulting pc, 0]; in trimmed paged pool at DISPATCH_LEVEL or above, 0xD1
+// DRIVER_IRQL_NOT_LESS_OR_EQUAL [address, IRQL, 0 read / 1 write, faulting pc].
+void check_special_pool_fault(std::uintptr_t address, bool write, std::uintptr_t pc);
+// The scheduler's IRQL observer: trims trimmable paged blocks while the running processor is at
+// DISPATCH_LEVEL or above and restores them below it.
+void follow_irql(std::uint8_t irql);
 
 }  // namespace wdmlab::ex

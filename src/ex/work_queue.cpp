@@ -69,6 +69,13 @@ std::size_t WorkQueues::pending(const base::DriverIdentity* driver) const {
   return count;
 }
 
+const WORK_QUEUE_ITEM* WorkQueues::first_pending(const base::DriverIdentity* driver) const {
+  for (const auto& [address, item] : pending_) {
+    if (item.driver == driver) return reinterpret_cast<const WORK_QUEUE_ITEM*>(address);
+  }
+  return nullptr;
+}
+
 std::size_t WorkQueues::workers() const {
   std::size_t count = 0;
   for (const auto& [type, queue] : queues_) count += static_cast<std::size_t>(queue->workers);

@@ -45,6 +45,9 @@ class WorkQueues {
   const WORK_QUEUE_ITEM* first_in(std::uintptr_t begin, std::uintptr_t end) const;
   // Items queued but not yet started, charged to `driver`.
   std::size_t pending(const base::DriverIdentity* driver) const;
+  // The lowest-addressed item queued but not yet started, charged to `driver`, or null (the
+  // unload audit).
+  const WORK_QUEUE_ITEM* first_pending(const base::DriverIdentity* driver) const;
   std::uint64_t completed() const { return completed_; }
   std::size_t workers() const;
 

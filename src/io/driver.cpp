@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "ex/pool.hpp"
 #include "io/cancel.hpp"
 #include "io/completion_port.hpp"
 #include "io/file.hpp"
@@ -65,6 +66,10 @@ IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
   }
   ke::Kernel::require().add_memory_fault_check(
       [this](std::uintptr_t address, bool write, std::uintptr_t pc) { check_freed_irp_fault(address, write, pc); });
+  ex::set_irp_query([](const void* address) {
+    return current_io_manager != nullptr &&
+           current_io_manager->irps().zone().record_of(static_cast<const IRP*>(address)) != nullptr;
+  });
   current_io_manager = this;
 }
 
@@ -97,8 +102,8 @@ void IoManager::check_freed_irp_fault(std::uintptr_t address, bool write, std::u
 
 DriverRecord& IoManager::create_driver(const std::string& name, PDRIVER_INITIALIZE entry, PVOID image_start,
                                        ULONG image_size) {
-  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-                          std::string::npos) {
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos) {
     throw UsageError(fmt::format("'{}' is not a valid driver name (use letters, digits, '_' and '-')", name));
   }
   for (const auto& existing : drivers_) {

@@ -151,6 +151,7 @@ void Scheduler::land(ctx::transfer_t transfer) {
     host_fiber_ = transfer.fctx;
   }
   if (!zombies_.empty()) reap();
+  if (irql_observer_ != nullptr) irql_observer_(irql());
 }
 
 void Scheduler::reap() {
@@ -492,6 +493,7 @@ void Scheduler::set_irql(Irql level) {
   Processor* p = current_processor();
   if (p == nullptr) throw UsageError("the IRQL can only be changed by code running in the lab");
   p->irql_ = level;
+  if (irql_observer_ != nullptr) irql_observer_(level);
   if (level < kDispatchLevel) deliver_dispatch_interrupt();
   if (level == kPassiveLevel) deliver_apc_interrupt();
 }

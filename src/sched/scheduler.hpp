@@ -104,6 +104,10 @@ class Scheduler {
   // interrupt pending runs the DPC context before returning, as the hardware would; then lowering
   // it to PASSIVE_LEVEL with the running thread's APC interrupt pending takes that interrupt.
   void set_irql(Irql level);
+  // Told the running processor's IRQL (PASSIVE_LEVEL on the host) each time set_irql changes it
+  // and each time a context starts running, so that state kept per IRQL can follow the running
+  // processor (Force IRQL checking trims paged pool at DISPATCH_LEVEL and above). Null: none.
+  void set_irql_observer(void (*observer)(Irql irql)) { irql_observer_ = observer; }
 
   // --- dispatch-level software interrupt (DPCs) ----------------------------------------------------
   // Installed by ke: runs on `processor`'s DPC context at DISPATCH_LEVEL and returns when the
@@ -246,6 +250,7 @@ class Scheduler {
   std::vector<SchedulingOption> options_buffer_;
 
   void (*dispatch_handler_)(Processor&) = nullptr;
+  void (*irql_observer_)(Irql) = nullptr;
   void (*apc_handler_)(Context&) = nullptr;
   void (*fault_handler_)(Context&) = nullptr;
 

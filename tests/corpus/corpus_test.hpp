@@ -120,11 +120,12 @@ inline std::string culprit_function(const Finding& finding) {
 
 // Loads `image` on a fresh lab for `machine`, calls `scenario` to start the application's
 // threads (in app.exe) unless the load already stopped the lab, runs the lab until it is idle or
-// stopped, and keeps the result.
-inline Outcome play(const Machine& machine, const char* image,
-                    const std::function<void(Lab&, UserProcess&)>& scenario) {
+// stopped, and keeps the result. With `unload`, a lab that went idle then unloads the driver (and
+// runs until idle again).
+inline Outcome play(const Machine& machine, const char* image, const std::function<void(Lab&, UserProcess&)>& scenario,
+                    bool unload = false) {
   Lab lab(options_for(machine));
-  const LoadedDriver& driver = lab.load_driver(image);
+  LoadedDriver& driver = lab.load_driver(image);
   EXPECT_TRUE(driver.loaded()) << image;
   Outcome run;
   if (!lab.stopped()) {  // a driver whose own threads hit the bug stops the lab while it loads
@@ -132,6 +133,10 @@ inline Outcome play(const Machine& machine, const char* image,
     scenario(lab, app);
   }
   run.status = lab.run_until_idle();
+  if (unload && run.status == RunStatus::Idle) {
+    lab.unload_driver(driver);
+    run.status = lab.stopped() ? RunStatus::Stopped : RunStatus::Idle;
+  }
   run.findings = lab.findings();
   run.log = lab.log().records();
   run.digest = lab.schedule_digest();
@@ -179,6 +184,17 @@ inline std::string pointer_text(std::uint64_t address) {
 // CreateFileW for an existing device. From a thread of a simulated process.
 inline HANDLE open_device(const char16_t* path, DWORD flags) {
   return win32::CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, flags, nullptr);
+}
+
+// A scenario in which the application opens `path` once, and the driver's bug stops the machine
+// during the open (CreateFileW must not return).
+inline std::function<void(Lab&, UserProcess&)> open_that_stops(const char16_t* path) {
+  return [path](Lab&, UserProcess& app) {
+    app.run("main", [path] {
+      (void)open_device(path, 0);
+      ADD_FAILURE() << "CreateFileW returned";
+    });
+  };
 }
 
 }  // namespace wdmlab::test

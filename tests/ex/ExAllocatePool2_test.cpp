@@ -1,5 +1,6 @@
 // ExAllocatePool2: zeroing, the POOL_FLAGS rules, alignment, failure and raising, and the IRQL
-// contract (bug check 0xC2 with parameter 1 = 0x08).
+// contract (Driver Verifier's 0xC4 with parameter 1 = 0x01 or 0x02; without the verifier, bug
+// check 0xC2 with parameter 1 = 0x08).
 #include <algorithm>
 #include <vector>
 
@@ -123,8 +124,20 @@ TEST(ExAllocatePool2, AlignmentFollowsTheDocumentation) {
   EXPECT_TRUE(lab.findings().empty());
 }
 
-TEST(ExAllocatePool2, ZeroBytesYieldsAFreeableBlock) {
+TEST(ExAllocatePool2, ZeroBytesIsVerifierC4_00) {
   Lab lab;
+  lab.spawn("allocator", [] { (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 0, 'oreZ'); });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding& finding = fatal(lab);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x00u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(PASSIVE_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(NonPagedPoolNx));
+  EXPECT_EQ(finding.parameters[3], 0u);
+}
+
+TEST(ExAllocatePool2, ZeroBytesYieldsAFreeableBlockWhenNotVerified) {
+  Lab lab({.verifier = VerifierOptions::off()});
   lab.spawn("allocator", [] {
     void* block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 0, 'oreZ');
     ASSERT_NE(block, nullptr);
@@ -189,32 +202,50 @@ TEST(ExAllocatePool2, NonPagedAtDispatchLevelIsFine) {
   EXPECT_TRUE(lab.findings().empty());
 }
 
-TEST(ExAllocatePool2, PagedAtDispatchLevelIsBadPoolCaller08) {
-  Lab lab;
-  lab.spawn("allocator", [] {
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    (void)ExAllocatePool2(POOL_FLAG_PAGED, 77, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
-  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
-  EXPECT_EQ(finding.parameters[0], 0x08u);                                       // allocation at a bad IRQL
+void AllocatePagedAtDispatchLevel() {
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  (void)ExAllocatePool2(POOL_FLAG_PAGED, 77, 'lqrI');
+}
+
+void AllocateNonPagedAtHighLevel() {
+  KIRQL old_irql;
+  KeRaiseIrql(HIGH_LEVEL, &old_irql);
+  (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'lqrI');
+}
+
+TEST(ExAllocatePool2, PagedAtDispatchLevelIsVerifierC4_01) {
+  const Finding finding = ex_test::stopping_finding({}, &AllocatePagedAtDispatchLevel);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x01u);                                       // paged above APC_LEVEL
   EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));  // current IRQL
   EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));       // pool type
   EXPECT_EQ(finding.parameters[3], 77u);                                         // size
+  EXPECT_EQ(finding.rule, "IrqlExAllocatePool");
+}
+
+TEST(ExAllocatePool2, PagedAtDispatchLevelIsBadPoolCaller08WhenNotVerified) {
+  const Finding finding =
+      ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &AllocatePagedAtDispatchLevel);
+  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(finding.parameters[0], 0x08u);  // allocation at a bad IRQL
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
+  EXPECT_EQ(finding.parameters[3], 77u);
   EXPECT_EQ(finding.name, "BAD_POOL_CALLER");
 }
 
-TEST(ExAllocatePool2, NonPagedAboveDispatchLevelIsBadPoolCaller08) {
-  Lab lab;
-  lab.spawn("allocator", [] {
-    KIRQL old_irql;
-    KeRaiseIrql(HIGH_LEVEL, &old_irql);
-    (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+TEST(ExAllocatePool2, NonPagedAboveDispatchLevelIsVerifierC4_02) {
+  const Finding finding = ex_test::stopping_finding({}, &AllocateNonPagedAtHighLevel);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x02u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(NonPagedPoolNx));
+  EXPECT_EQ(finding.parameters[3], 8u);
+}
+
+TEST(ExAllocatePool2, NonPagedAboveDispatchLevelIsBadPoolCaller08WhenNotVerified) {
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &AllocateNonPagedAtHighLevel);
   EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
   EXPECT_EQ(finding.parameters[0], 0x08u);
   EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));

@@ -144,7 +144,8 @@ TEST(ExAllocatePoolWithTag, QuotaAllocationsRaiseByDefault) {
   EXPECT_EQ(fatal(lab).parameters[0], static_cast<std::uint32_t>(STATUS_INSUFFICIENT_RESOURCES));
 }
 
-// Each row: what the request does wrong, and bug check 0xC2's parameters for it.
+// Each row: what the request does wrong, and bug check 0xC2's parameters for it (a machine
+// without Driver Verifier).
 struct BadRequest {
   const char* what;
   ULONG type;
@@ -169,9 +170,9 @@ const BadRequest kBadRequests[] = {
     {"a tag without letters or digits", PagedPool, 40, '----', PASSIVE_LEVEL, 0x9D, '----', PagedPool},
 };
 
-TEST(ExAllocatePoolWithTag, BadRequestsAreBadPoolCaller) {
+TEST(ExAllocatePoolWithTag, BadRequestsAreBadPoolCallerWhenNotVerified) {
   for (const BadRequest& bad : kBadRequests) {
-    Lab lab;
+    Lab lab({.verifier = VerifierOptions::off()});
     lab.spawn("allocator", [&bad] {
       KIRQL old_irql;
       if (bad.irql != PASSIVE_LEVEL) KeRaiseIrql(bad.irql, &old_irql);
@@ -183,6 +184,33 @@ TEST(ExAllocatePoolWithTag, BadRequestsAreBadPoolCaller) {
     EXPECT_EQ(finding.parameters[0], bad.subcode) << bad.what;
     EXPECT_EQ(finding.parameters[1], bad.parameter2) << bad.what;
     EXPECT_EQ(finding.parameters[2], bad.parameter3) << bad.what;
+  }
+}
+
+// With Driver Verifier, the IRQL rows are its automatic checks (0xC4, rule IrqlExAllocatePool)
+// and the other rows stay the kernel's own 0xC2 checks.
+TEST(ExAllocatePoolWithTag, BadRequestsAreVerifierViolationsOrBadPoolCaller) {
+  for (const BadRequest& bad : kBadRequests) {
+    Lab lab;
+    lab.spawn("allocator", [&bad] {
+      KIRQL old_irql;
+      if (bad.irql != PASSIVE_LEVEL) KeRaiseIrql(bad.irql, &old_irql);
+      (void)ExAllocatePoolWithTag(static_cast<POOL_TYPE>(bad.type), bad.bytes, bad.tag);
+    });
+    EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped) << bad.what;
+    const Finding& finding = fatal(lab);
+    if (bad.subcode != 0x08) {
+      EXPECT_EQ(finding.code, ex_test::kBadPoolCaller) << bad.what;
+      EXPECT_EQ(finding.parameters[0], bad.subcode) << bad.what;
+      continue;
+    }
+    const bool paged = (bad.type & PagedPool) != 0;
+    EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION)) << bad.what;
+    EXPECT_EQ(finding.parameters[0], paged ? 0x01u : 0x02u) << bad.what;
+    EXPECT_EQ(finding.parameters[1], bad.parameter2) << bad.what;
+    EXPECT_EQ(finding.parameters[2], bad.parameter3) << bad.what;
+    EXPECT_EQ(finding.parameters[3], bad.bytes) << bad.what;
+    EXPECT_EQ(finding.rule, "IrqlExAllocatePool") << bad.what;
   }
 }
 

@@ -57,25 +57,98 @@ TEST(ExFreePoolWithTag, PagedPoolAtApcLevelAndNonPagedAtDispatchLevelAreFine) {
   EXPECT_TRUE(lab.findings().empty());
 }
 
-TEST(ExFreePoolWithTag, DoubleFreeIsBadPoolCaller07) {
-  Lab lab;
-  std::uintptr_t address = 0;
-  lab.spawn("freer", [&] {
-    void* block = ExAllocatePoolWithTag(NonPagedPoolNx, 40, 'elbD');
-    address = reinterpret_cast<std::uintptr_t>(block);
-    ExFreePoolWithTag(block, 'elbD');
-    ExFreePoolWithTag(block, 'elbD');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
+// The block the scenarios below free wrongly.
+std::uintptr_t g_block = 0;
+
+void FreeTwice() {
+  void* block = ExAllocatePoolWithTag(NonPagedPoolNx, 40, 'elbD');
+  g_block = reinterpret_cast<std::uintptr_t>(block);
+  ExFreePoolWithTag(block, 'elbD');
+  ExFreePoolWithTag(block, 'elbD');
+}
+
+void FreePagedAtDispatchLevel() {
+  void* block = ExAllocatePool2(POOL_FLAG_PAGED, 24, 'lqrI');
+  g_block = reinterpret_cast<std::uintptr_t>(block);
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  ExFreePoolWithTag(block, 'lqrI');
+}
+
+void FreeNonPagedAtHighLevel() {
+  void* block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 24, 'lqrI');
+  g_block = reinterpret_cast<std::uintptr_t>(block);
+  KIRQL old_irql;
+  KeRaiseIrql(HIGH_LEVEL, &old_irql);
+  ExFreePoolWithTag(block, 'lqrI');
+}
+
+TEST(ExFreePoolWithTag, DoubleFreeIsVerifierC4_13) {
+  const Finding finding = ex_test::stopping_finding({}, &FreeTwice);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x13u);
+  EXPECT_EQ(finding.parameters[1], 0u);
+  EXPECT_EQ(finding.parameters[2], g_block - 16);                      // the block's POOL_HEADER
+  EXPECT_EQ(finding.parameters[3] >> 32, static_cast<ULONG>('elbD'));  // its contents show the tag
+  EXPECT_NE(finding.description.find("'Dble'"), std::string::npos) << finding.description;
+}
+
+TEST(ExFreePoolWithTag, DoubleFreeIsBadPoolCaller07WhenNotVerified) {
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &FreeTwice);
   EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
   EXPECT_EQ(finding.parameters[0], 0x07u);
   EXPECT_EQ(finding.parameters[2] >> 32, static_cast<ULONG>('elbD'));  // the header shows the tag
-  EXPECT_EQ(finding.parameters[3], address);                           // the block being freed
+  EXPECT_EQ(finding.parameters[3], g_block);                           // the block being freed
 }
 
-TEST(ExFreePoolWithTag, FreeingAnAddressNeverAllocatedIsBadPoolCaller42) {
+TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsVerifierC4_11) {
+  const Finding finding = ex_test::stopping_finding({}, &FreePagedAtDispatchLevel);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x11u);
+  EXPECT_EQ(finding.rule, "IrqlExFree1");
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
+  EXPECT_EQ(finding.parameters[3], g_block);
+}
+
+TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsBadPoolCaller09WhenNotVerified) {
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &FreePagedAtDispatchLevel);
+  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(finding.parameters[0], 0x09u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
+  EXPECT_EQ(finding.parameters[3], g_block);
+}
+
+TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsVerifierC4_12) {
+  const Finding finding = ex_test::stopping_finding({}, &FreeNonPagedAtHighLevel);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x12u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
+  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(NonPagedPoolNx));
+  EXPECT_EQ(finding.parameters[3], g_block);
+}
+
+TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsBadPoolCaller09WhenNotVerified) {
+  const Finding finding = ex_test::stopping_finding({.verifier = VerifierOptions::off()}, &FreeNonPagedAtHighLevel);
+  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(finding.parameters[0], 0x09u);
+  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
+}
+
+TEST(ExFreePoolWithTag, FreeingAnAddressNeverAllocatedIsVerifierC4_10) {
   Lab lab;
+  static int not_pool = 0;
+  lab.spawn("freer", [] { ExFreePool(&not_pool); });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding& finding = fatal(lab);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x10u);
+  EXPECT_EQ(finding.parameters[1], reinterpret_cast<std::uintptr_t>(&not_pool));
+}
+
+TEST(ExFreePoolWithTag, FreeingAnAddressNeverAllocatedIsBadPoolCaller42WhenNotVerified) {
+  Lab lab({.verifier = VerifierOptions::off()});
   static int not_pool = 0;
   lab.spawn("freer", [] { ExFreePool(&not_pool); });
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
@@ -149,38 +222,6 @@ TEST(ExFreePoolWithTag, AProtectedTagMustBeGivenToFree) {
   EXPECT_EQ(fatal(lab).parameters[3], 0u);
 }
 
-TEST(ExFreePoolWithTag, PagedPoolFreedAtDispatchLevelIsBadPoolCaller09) {
-  Lab lab;
-  std::uintptr_t address = 0;
-  lab.spawn("freer", [&] {
-    void* block = ExAllocatePool2(POOL_FLAG_PAGED, 24, 'lqrI');
-    address = reinterpret_cast<std::uintptr_t>(block);
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    ExFreePoolWithTag(block, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  const Finding& finding = fatal(lab);
-  EXPECT_EQ(finding.code, ex_test::kBadPoolCaller);
-  EXPECT_EQ(finding.parameters[0], 0x09u);
-  EXPECT_EQ(finding.parameters[1], static_cast<std::uint64_t>(DISPATCH_LEVEL));
-  EXPECT_EQ(finding.parameters[2], static_cast<std::uint64_t>(PagedPool));
-  EXPECT_EQ(finding.parameters[3], address);
-}
-
-TEST(ExFreePoolWithTag, NonPagedPoolFreedAboveDispatchLevelIsBadPoolCaller09) {
-  Lab lab;
-  lab.spawn("freer", [] {
-    void* block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 24, 'lqrI');
-    KIRQL old_irql;
-    KeRaiseIrql(HIGH_LEVEL, &old_irql);
-    ExFreePoolWithTag(block, 'lqrI');
-  });
-  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
-  EXPECT_EQ(fatal(lab).parameters[0], 0x09u);
-  EXPECT_EQ(fatal(lab).parameters[1], static_cast<std::uint64_t>(HIGH_LEVEL));
-}
-
 TEST(ExFreePoolWithTag, FreeingALiveLookasideListIsVerifierCC) {
   Lab lab;
   std::uintptr_t list = 0;
@@ -241,6 +282,29 @@ TEST(ExFreePoolWithTag, FreeingAQueuedWorkItemIsWorkerInvalid0) {
   EXPECT_EQ(finding.parameters[1], item_address);
   EXPECT_EQ(finding.parameters[2], item_address);
   EXPECT_EQ(finding.parameters[3], item_address + sizeof(WORK_QUEUE_ITEM));
+}
+
+TEST(ExFreePoolWithTag, FreeingAnIrpIsVerifierC4_105) {
+  Lab lab;
+  std::uintptr_t irp = 0;
+  lab.spawn("freer", [&irp] {
+    PIRP allocated = IoAllocateIrp(1, FALSE);
+    irp = reinterpret_cast<std::uintptr_t>(allocated);
+    ExFreePool(allocated);
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding& finding = fatal(lab);
+  EXPECT_EQ(finding.code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(finding.parameters[0], 0x105u);
+  EXPECT_EQ(finding.parameters[1], irp);
+}
+
+TEST(ExFreePoolWithTag, FreeingAnIrpIsBadPoolCaller42WhenNotVerified) {
+  Lab lab({.verifier = VerifierOptions::off()});
+  lab.spawn("freer", [] { ExFreePool(IoAllocateIrp(1, FALSE)); });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  EXPECT_EQ(fatal(lab).code, ex_test::kBadPoolCaller);
+  EXPECT_EQ(fatal(lab).parameters[0], 0x42u);
 }
 
 }  // namespace

@@ -129,8 +129,21 @@ TEST(PoolAccounting, StringRoutinesAllocateFromPoolChargedToTheDriver) {
   EXPECT_EQ(pool_books().by_tag('grtS').current_count, 0u);
 }
 
-TEST(PoolAccounting, FreeingAStringThatIsNotPoolIsBadPoolCaller) {
+TEST(PoolAccounting, FreeingAStringThatIsNotPoolIsVerifierC4_10) {
   Lab lab;
+  lab.spawn("driver code", [] {
+    static WCHAR text[] = u"not pool";
+    UNICODE_STRING string;
+    RtlInitUnicodeString(&string, text);
+    RtlFreeUnicodeString(&string);
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  EXPECT_EQ(ex_test::fatal(lab).code, static_cast<std::uint32_t>(DRIVER_VERIFIER_DETECTED_VIOLATION));
+  EXPECT_EQ(ex_test::fatal(lab).parameters[0], 0x10u);
+}
+
+TEST(PoolAccounting, FreeingAStringThatIsNotPoolIsBadPoolCallerWhenNotVerified) {
+  Lab lab({.verifier = VerifierOptions::off()});
   lab.spawn("driver code", [] {
     static WCHAR text[] = u"not pool";
     UNICODE_STRING string;

@@ -36,4 +36,11 @@ const Finding& fatal(Lab& lab) {
   return *finding;
 }
 
+Finding stopping_finding(const LabOptions& options, const std::function<void()>& body) {
+  Lab lab(options);
+  lab.spawn("test", body);
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  return fatal(lab);
+}
+
 }  // namespace wdmlab::ex_test

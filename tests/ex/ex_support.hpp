@@ -20,6 +20,10 @@ void run_as_driver(Lab& lab, const std::string& name, std::function<void()> body
 // The finding that stopped the lab; fails the test when there is none.
 const Finding& fatal(Lab& lab);
 
+// Runs `body` on a system thread of a new lab made with `options` and returns the finding that
+// stopped the lab; fails the test (and returns an empty finding) when the lab did not stop.
+Finding stopping_finding(const LabOptions& options, const std::function<void()>& body);
+
 // The pool's books of the lab on this thread.
 inline const ex::PoolAccounting& pool_books() { return ex::Executive::require().pool().accounting(); }
 
