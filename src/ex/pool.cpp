@@ -408,10 +408,12 @@ bool underrun_priority(ULONG priority) {
 // Serves a request from the pool and counts it for the verifier. A verified driver's block smaller
 // than a page goes to special pool (flag 0x1), and its paged blocks go there too under Force IRQL
 // checking (flag 0x2), marked trimmable. Code outside any driver (a test body) keeps normal pool:
-// it may run on the host's stack, where a fault cannot be reported.
+// it may run on the host's stack, where a fault cannot be reported. A driver verified with the
+// KASAN option keeps normal pool too: its blocks carry poisoned redzones instead, which name the
+// access as KASAN does rather than as a fault on a guard page.
 PVOID allocate_counted(Executive& executive, wdmlab::ex::PoolRequest request, ULONG priority) {
   const std::uint32_t flags = request.driver != nullptr ? wdmlab::verifier::flags() : 0;
-  const bool special = (flags & wdmlab::kVerifierSpecialPool) != 0;
+  const bool special = (flags & (wdmlab::kVerifierSpecialPool | wdmlab::kVerifierKasan)) == wdmlab::kVerifierSpecialPool;
   const bool paged = wdmlab::ex::classify_pool_type(request.type).paged;
   request.trimmable = paged && (flags & wdmlab::kVerifierForceIrqlChecking) != 0;
   if (special || request.trimmable) {
