@@ -17,6 +17,7 @@
 #include "ke/bugcheck.hpp"
 #include "rtl/exception.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/low_resources.hpp"
 
 namespace wdmlab::ex {
 
@@ -355,7 +356,7 @@ PVOID allocate_tagged(const char* routine, ULONG pool_type, SIZE_T bytes, ULONG 
   }
   const bool raise = quota ? !info.quota_fail_instead_of_raise : info.raise_on_failure;
   PVOID block = nullptr;
-  if (info.valid) {
+  if (info.valid && !wdmlab::verifier::inject_failure(routine, tag, caller)) {
     block = executive.pool().allocate({info.base, bytes, tag, info.zero, info.cache_aligned, driver});
   } else {
     executive.pool().count_failure(driver, tag);
@@ -373,7 +374,7 @@ PVOID allocate_with_flags(const char* routine, POOL_FLAGS flags, SIZE_T bytes, U
   Executive& executive = Executive::require();
   const wdmlab::base::DriverIdentity* driver = wdmlab::sched::calling_driver();
   PVOID block = nullptr;
-  if (info.valid && extra_valid && tag != 0) {
+  if (info.valid && extra_valid && tag != 0 && !wdmlab::verifier::inject_failure(routine, tag, caller)) {
     block = executive.pool().allocate({type, bytes, tag, info.zero, info.cache_aligned, driver});
   } else {
     executive.pool().count_failure(driver, tag);

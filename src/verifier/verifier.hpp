@@ -18,6 +18,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -60,6 +62,16 @@ class Verifier {
   std::uint64_t draw() { return random_(); }
   bool chance(unsigned per_10000) { return per_10000 != 0 && draw() % 10000 < per_10000; }
 
+  // Low Resources Simulation's state for this lab (verifier/low_resources.cpp).
+  struct FaultInjection;
+  FaultInjection& fault_injection();
+
+  // IRP logging: given an address, the recent events of the IRP there (oldest first), or nothing
+  // when it is not an IRP. violation() asks it for each parameter of a finding.
+  using IrpHistoryProvider = std::function<std::vector<std::string>(std::uint64_t address)>;
+  void set_irp_history_provider(IrpHistoryProvider provider) { irp_history_ = std::move(provider); }
+  std::vector<std::string> irp_history(const std::array<std::uint64_t, 4>& parameters) const;
+
  private:
   struct DriverState {
     std::string name;
@@ -74,6 +86,8 @@ class Verifier {
   std::unordered_map<std::uint32_t, DriverState> drivers_;  // by DriverIdentity::id; 0 = no driver
   const base::DriverIdentity* cached_driver_ = nullptr;
   DriverState* cached_state_ = nullptr;
+  std::unique_ptr<FaultInjection> fault_injection_;
+  IrpHistoryProvider irp_history_;
   Verifier* previous_;
 };
 
