@@ -1,7 +1,6 @@
 #include "verifier/low_resources.hpp"
 
 #include <dlfcn.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -71,9 +70,9 @@ void log_fault(const char* routine, std::uint32_t tag, const void* caller, bool 
   Log* log = base::current_log();
   if (log == nullptr) return;
   const StackFrame frame = base::symbolizer().symbolize_one(reinterpret_cast<std::uintptr_t>(caller), false);
-  const std::string where = frame.function.empty() ? fmt::format("{}+{:#x}", frame.module, frame.offset)
-                                                   : fmt::format("{}!{}+{:#x}", frame.module, frame.function,
-                                                                 frame.offset);
+  const std::string where = frame.function.empty()
+                                ? fmt::format("{}+{:#x}", frame.module, frame.offset)
+                                : fmt::format("{}!{}+{:#x}", frame.module, frame.function, frame.offset);
   LogRecord record;
   record.context = "verifier";
   if (sched::Scheduler* scheduler = sched::Scheduler::current()) record.virtual_time = scheduler->now();

@@ -71,6 +71,8 @@ class Verifier {
   using IrpHistoryProvider = std::function<std::vector<std::string>(std::uint64_t address)>;
   void set_irp_history_provider(IrpHistoryProvider provider) { irp_history_ = std::move(provider); }
   std::vector<std::string> irp_history(const std::array<std::uint64_t, 4>& parameters) const;
+  // IRP logging's records for this lab (io/irp_log.cpp), made on first use.
+  std::shared_ptr<void> irp_log;
 
  private:
   struct DriverState {

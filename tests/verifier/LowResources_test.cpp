@@ -41,7 +41,9 @@ std::vector<bool> failures(VerifierOptions options, int count, ULONG tag = kTag,
   return failed;
 }
 
-int count_failed(const std::vector<bool>& failed) { return static_cast<int>(std::count(failed.begin(), failed.end(), true)); }
+int count_failed(const std::vector<bool>& failed) {
+  return static_cast<int>(std::count(failed.begin(), failed.end(), true));
+}
 
 TEST(LowResources, AtFullProbabilityEveryAllocationFails) {
   EXPECT_EQ(count_failed(failures(random_failures(10000), 10)), 10);
