@@ -45,6 +45,9 @@ inline std::vector<Machine> other_machines() {
           {.processors = 4, .seed = 7}};
 }
 
+// The machine of the golden tests of drivers whose bug does not depend on an interleaving.
+inline constexpr Machine kGoldenMachine{.processors = 1, .seed = 1};
+
 inline LabOptions options_for(const Machine& machine) {
   LabOptions options{.processors = machine.processors, .seed = machine.seed};
   if (machine.cooperative) options.policy = make_cooperative_policy();
@@ -117,10 +120,13 @@ inline std::string culprit_function(const Finding& finding) {
 }
 
 // Loads `image` on a fresh lab for `machine`, calls `scenario` to start the application's
-// threads (in app.exe), runs the lab until it is idle or stopped, and keeps the result.
-inline Outcome play(const Machine& machine, const char* image,
-                    const std::function<void(Lab&, UserProcess&)>& scenario) {
-  Lab lab(options_for(machine));
+// threads (in app.exe), runs the lab until it is idle or stopped, and keeps the result. The lab's
+// Driver Verifier runs with `verifier` (the standard set unless a scenario needs a stress).
+inline Outcome play(const Machine& machine, const char* image, const std::function<void(Lab&, UserProcess&)>& scenario,
+                    const VerifierOptions& verifier = {}) {
+  LabOptions options = options_for(machine);
+  options.verifier = verifier;
+  Lab lab(std::move(options));
   const LoadedDriver& driver = lab.load_driver(image);
   EXPECT_TRUE(driver.loaded()) << image;
   Outcome run;
