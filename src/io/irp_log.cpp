@@ -64,6 +64,9 @@ IrpLog* log_of(verifier::Verifier& verifier) {
 }
 
 bool logging_for(verifier::Verifier& verifier, const DEVICE_OBJECT* device) {
+  // Most labs log nothing: answer without looking the device's driver up.
+  const VerifierOptions& options = verifier.options();
+  if ((options.flags & kVerifierIrpLogging) == 0 && options.driver_flags.empty()) return false;
   return (verifier.flags_for(driver_of(device)) & kVerifierIrpLogging) != 0;
 }
 

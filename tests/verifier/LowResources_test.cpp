@@ -86,16 +86,18 @@ TEST(LowResources, EachFaultIsCountedAndLogged) {
 }
 
 TEST(LowResources, TheOtherRoutinesFailAsTheyReallyDo) {
-  PIRP irp = reinterpret_cast<PIRP>(1);
-  PMDL mdl = reinterpret_cast<PMDL>(1);
+  std::vector<const void*> results(3, reinterpret_cast<const void*>(1));
   runs_clean(
       [&] {
-        irp = IoAllocateIrp(1, FALSE);
-        mdl = IoAllocateMdl(nullptr, 16, FALSE, FALSE, nullptr);
+        results[0] = IoAllocateIrp(1, FALSE);
+        results[1] = IoAllocateMdl(nullptr, 16, FALSE, FALSE, nullptr);
+        static NPAGED_LOOKASIDE_LIST list;
+        ExInitializeNPagedLookasideList(&list, nullptr, nullptr, 0, 32, kTag, 0);
+        results[2] = ExAllocateFromNPagedLookasideList(&list);  // through ExAllocatePoolWithTag
+        ExDeleteNPagedLookasideList(&list);
       },
       1, 1, random_failures(10000));
-  EXPECT_EQ(irp, nullptr);
-  EXPECT_EQ(mdl, nullptr);
+  EXPECT_EQ(results, std::vector<const void*>(3, nullptr));
 }
 
 TEST(LowResources, AnAllocationThatRaisesOnFailureRaises) {
