@@ -1,4 +1,4 @@
-#include "io/forced_pending.hpp"
+#include "io/verified_call.hpp"
 
 #include <fmt/format.h>
 
@@ -95,8 +95,9 @@ NTSTATUS verified_call_driver(PDEVICE_OBJECT device, PIRP irp, const void* calle
   VerifierCounters* counters = verifier::counters();
   if (counters != nullptr && status != STATUS_PENDING) ++counters->forced_pending;
   irp->PendingReturned = TRUE;
-  if (continue_at_boundary(held, irp) != STATUS_MORE_PROCESSING_REQUIRED)
-    complete_request(irp, IO_NO_INCREMENT, caller);
+  if (continue_at_boundary(held, irp) != STATUS_MORE_PROCESSING_REQUIRED) {
+    complete_request(irp, IO_NO_INCREMENT, caller);  // the rest of the walk, above the caller
+  }
   return STATUS_PENDING;
 }
 

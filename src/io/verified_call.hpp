@@ -1,4 +1,4 @@
-// io/forced_pending.hpp - IoCallDriver as Driver Verifier sees a verified driver call it.
+// io/verified_call.hpp - IoCallDriver as Driver Verifier sees a verified driver call it.
 //
 // Security Checks (0x100): an IRP whose RequestorMode is KernelMode must not carry a user-mode
 // UserBuffer or AssociatedIrp.SystemBuffer (0xC4/0xE2 [IRP, address]): the drivers below trust a
