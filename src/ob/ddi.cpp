@@ -6,6 +6,7 @@
 #include "ke/bugcheck.hpp"
 #include "ob/object.hpp"
 #include "ob/previous_mode.hpp"
+#include "ob/zw_arguments.hpp"
 #include "sched/scheduler.hpp"
 #include "verifier/verifier.hpp"
 
@@ -206,6 +207,7 @@ NTSTATUS NTAPI ZwDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwDuplicateObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwDuplicateObject", nullptr, {TargetHandle}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return ObjectManager::require().duplicate(SourceProcessHandle, SourceHandle, TargetProcessHandle, TargetHandle,
                                             DesiredAccess, HandleAttributes, Options, KernelMode);

@@ -131,6 +131,8 @@ NTSTATUS NTAPI ZwQuerySymbolicLinkObject(HANDLE LinkHandle, PUNICODE_STRING Link
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwQuerySymbolicLinkObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwQuerySymbolicLinkObject", nullptr, {LinkTarget, ReturnedLength},
+                                 __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::query_symbolic_link(LinkHandle, LinkTarget, ReturnedLength, KernelMode);
 }

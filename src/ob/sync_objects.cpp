@@ -260,6 +260,7 @@ NTSTATUS NTAPI ZwOpenEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJE
 NTSTATUS NTAPI ZwSetEvent(HANDLE EventHandle, PLONG PreviousState) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwSetEvent", __builtin_return_address(0), nullptr, "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwSetEvent", nullptr, {PreviousState}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::set_event(EventHandle, PreviousState, KernelMode);
 }
@@ -268,6 +269,7 @@ NTSTATUS NTAPI ZwResetEvent(HANDLE EventHandle, PLONG PreviousState) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwResetEvent", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwResetEvent", nullptr, {PreviousState}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::reset_event(EventHandle, PreviousState, KernelMode);
 }
@@ -284,6 +286,7 @@ NTSTATUS NTAPI ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_IN
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwWaitForSingleObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwWaitForSingleObject", nullptr, {Timeout}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::wait_for_single_object(Handle, Alertable != FALSE, Timeout, KernelMode);
 }

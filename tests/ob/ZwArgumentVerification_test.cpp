@@ -41,6 +41,20 @@ TEST(ZwArgumentVerification, ANameBufferInUserMemoryIsE3) {
   EXPECT_EQ(finding.parameters[1], number(user));
 }
 
+TEST(ZwArgumentVerification, AnOutputPointerInUserMemoryIsE3) {
+  void* user = nullptr;
+  const Finding finding = bug_check_of([&] {
+    HANDLE event = nullptr;
+    OBJECT_ATTRIBUTES attributes;
+    InitializeObjectAttributes(&attributes, nullptr, OBJ_KERNEL_HANDLE, nullptr, nullptr);
+    ZwCreateEvent(&event, EVENT_ALL_ACCESS, &attributes, NotificationEvent, FALSE);
+    user = base::AddressSpace::current()->map_user(sizeof(LONG));
+    ZwSetEvent(event, static_cast<PLONG>(user));
+  });
+  EXPECT_EQ(finding.parameters[0], 0xE3u);
+  EXPECT_EQ(finding.parameters[1], number(user));
+}
+
 struct StringRow {
   std::string name;
   USHORT length;
