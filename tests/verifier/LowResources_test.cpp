@@ -112,6 +112,22 @@ TEST(LowResources, AnAllocationThatRaisesOnFailureRaises) {
   EXPECT_EQ(finding.parameters[0], static_cast<std::uint32_t>(STATUS_INSUFFICIENT_RESOURCES));
 }
 
+TEST(LowResources, MmProbeAndLockPagesRaisesInsufficientResources) {
+  Lab lab({.processors = 1, .seed = 1, .verifier = random_failures(10000)});
+  lab.spawn("locker", [] {
+    alignas(8) static char storage[sizeof(MDL) + 4 * sizeof(PFN_NUMBER)];
+    static char data[64];
+    auto* mdl = reinterpret_cast<PMDL>(storage);
+    MmInitializeMdl(mdl, data, sizeof(data));
+    MmProbeAndLockPages(mdl, KernelMode, IoReadAccess);
+    ADD_FAILURE() << "MmProbeAndLockPages returned instead of raising";
+  });
+  EXPECT_EQ(lab.run_until_idle(), RunStatus::Stopped);
+  const Finding finding = stop_finding(lab);
+  EXPECT_EQ(finding.code, kSystemThreadExceptionNotHandled);
+  EXPECT_EQ(finding.parameters[0], static_cast<std::uint32_t>(STATUS_INSUFFICIENT_RESOURCES));
+}
+
 TEST(SystematicLowResources, ACallFailsTheFirstTimeItsStackIsSeen) {
   EXPECT_EQ(failures(systematic_failures(), 3), (std::vector<bool>{true, false, false}));
 }
