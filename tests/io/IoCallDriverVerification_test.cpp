@@ -54,6 +54,23 @@ TEST(ForcePendingIo, ACompletionRoutineAboveRunsBeforeIoCallDriverReturns) {
   EXPECT_EQ(result.IoStatus.Status, STATUS_SUCCESS);
 }
 
+TEST(ForcePendingIo, AFilterThatWaitsOnItsEventWhenPendingIsUnaffected) {
+  StackLab stack(with_flags(kVerifierForcePendingIo));
+  IoStackReset();
+  IoStackLevels[1].Action = IoStackForwardAndWait;
+  IoStackLevels[1].Status = STATUS_DEVICE_BUSY;
+  IoStackLevels[1].Information = 3;
+  const IOSTACK_RESULT result = stack.send_to_top();
+  EXPECT_EQ(result.IoStatus.Status, STATUS_DEVICE_BUSY);
+  EXPECT_EQ(result.IoStatus.Information, 3u);
+  // Level 1 saw STATUS_PENDING (forced) and waited for the event its completion routine signals;
+  // it then completed the IRP at once, and level 2's call was forced in turn.
+  EXPECT_EQ(stack.lab.verifier_counters("io_stack").forced_pending, 2u);
+  const std::vector<std::string> lines = stack.lines();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "io_stack: L1 completes again status=80000011"), lines.end())
+      << ::testing::PrintToString(lines);
+}
+
 TEST(ForcePendingIo, OffOrAtZeroProbabilityTheSynchronousStatusComesBack) {
   for (LabOptions options : {with_flags(kVerifierForcePendingIo, 0), with_flags(0)}) {
     StackLab stack(std::move(options));
