@@ -20,6 +20,7 @@
 #include "rtl/exception.hpp"
 #include "sched/scheduler.hpp"
 #include "verifier/verifier.hpp"
+#include "verifier/low_resources.hpp"
 
 namespace wdmlab::ex {
 
@@ -454,7 +455,7 @@ PVOID allocate_tagged(const char* routine, ULONG pool_type, SIZE_T bytes, ULONG 
   }
   const bool raise = quota ? !info.quota_fail_instead_of_raise : info.raise_on_failure;
   PVOID block = nullptr;
-  if (info.valid) {
+  if (info.valid && !wdmlab::verifier::inject_failure(routine, tag, caller)) {
     block = allocate_counted(executive, {info.base, bytes, tag, info.zero, info.cache_aligned, driver}, priority);
   } else {
     executive.pool().count_failure(driver, tag);
@@ -473,7 +474,7 @@ PVOID allocate_with_flags(const char* routine, POOL_FLAGS flags, SIZE_T bytes, U
   Executive& executive = Executive::require();
   const wdmlab::base::DriverIdentity* driver = wdmlab::sched::calling_driver();
   PVOID block = nullptr;
-  if (info.valid && extra_valid && tag != 0) {
+  if (info.valid && extra_valid && tag != 0 && !wdmlab::verifier::inject_failure(routine, tag, caller)) {
     block = allocate_counted(executive, {type, bytes, tag, info.zero, info.cache_aligned, driver}, NormalPoolPriority);
   } else {
     executive.pool().count_failure(driver, tag);

@@ -11,6 +11,8 @@
 #include "io/driver.hpp"
 #include "io/file.hpp"
 #include "io/irp.hpp"
+#include "io/irp_log.hpp"
+#include "io/verified_call.hpp"
 #include "io/violation.hpp"
 #include "ke/apc.hpp"
 #include "ke/bugcheck.hpp"
@@ -180,6 +182,7 @@ NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
   }
   PIO_STACK_LOCATION location = --irp->Tail.Overlay.CurrentStackLocation;
   location->DeviceObject = device;
+  log_irp_dispatch(device, irp);
   PDRIVER_DISPATCH dispatch = location->MajorFunction <= IRP_MJ_MAXIMUM_FUNCTION
                                   ? device->DriverObject->MajorFunction[location->MajorFunction]
                                   : &wdmlab_io_invalid_device_request;
@@ -230,6 +233,7 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     report_bad_transition(irp, IrpEvent::Complete, record->state, caller);
   }
   check_buffered_information(irp, caller);
+  log_irp_completion(irp);
 
   for (PIO_STACK_LOCATION location = IoGetCurrentIrpStackLocation(irp); irp->CurrentLocation <= irp->StackCount;
        ++location) {
@@ -410,7 +414,7 @@ extern "C" {
 
 NTSTATUS FASTCALL IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
   wdmlab::sched::scheduling_point();
-  return call_driver(DeviceObject, Irp, __builtin_return_address(0));
+  return verified_call_driver(DeviceObject, Irp, __builtin_return_address(0));
 }
 
 VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost) {

@@ -18,6 +18,7 @@
 #include "ob/previous_mode.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
+#include "ob/zw_arguments.hpp"
 
 namespace wdmlab::io {
 
@@ -381,6 +382,8 @@ NTSTATUS NTAPI ZwCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJE
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwCreateFile", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwCreateFile", ObjectAttributes,
+                                 {FileHandle, IoStatusBlock, AllocationSize, EaBuffer}, __builtin_return_address(0));
   wdmlab::ob::KernelModeCall kernel_mode;
   return create_file(FileHandle, DesiredAccess, ObjectAttributes, IoStatusBlock, AllocationSize, FileAttributes,
                      ShareAccess, CreateDisposition, CreateOptions, EaBuffer, EaLength);
@@ -391,6 +394,8 @@ NTSTATUS NTAPI ZwOpenFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwOpenFile", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwOpenFile", ObjectAttributes, {FileHandle, IoStatusBlock},
+                                 __builtin_return_address(0));
   wdmlab::ob::KernelModeCall kernel_mode;
   return create_file(FileHandle, DesiredAccess, ObjectAttributes, IoStatusBlock, nullptr, 0, ShareAccess, FILE_OPEN,
                      OpenOptions, nullptr, 0);
@@ -402,6 +407,8 @@ NTSTATUS NTAPI ZwReadFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRo
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwReadFile", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwReadFile", nullptr, {IoStatusBlock, Buffer, ByteOffset, Key},
+                                 __builtin_return_address(0));
   wdmlab::ob::KernelModeCall kernel_mode;
   return read_file(FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer, Length, ByteOffset, Key);
 }
@@ -412,6 +419,8 @@ NTSTATUS NTAPI ZwWriteFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcR
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwWriteFile", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwWriteFile", nullptr, {IoStatusBlock, Buffer, ByteOffset, Key},
+                                 __builtin_return_address(0));
   wdmlab::ob::KernelModeCall kernel_mode;
   return write_file(FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer, Length, ByteOffset, Key);
 }
@@ -422,6 +431,8 @@ NTSTATUS NTAPI ZwDeviceIoControlFile(HANDLE FileHandle, HANDLE Event, PIO_APC_RO
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwDeviceIoControlFile", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwDeviceIoControlFile", nullptr, {IoStatusBlock, InputBuffer, OutputBuffer},
+                                 __builtin_return_address(0));
   wdmlab::ob::KernelModeCall kernel_mode;
   return device_io_control_file(FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, IoControlCode, InputBuffer,
                                 InputBufferLength, OutputBuffer, OutputBufferLength);

@@ -15,6 +15,7 @@
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/low_resources.hpp"
 
 namespace wdmlab::io {
 
@@ -272,6 +273,7 @@ extern "C" {
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoAllocateIrp", __builtin_return_address(0));
+  if (wdmlab::verifier::inject_failure("IoAllocateIrp", 0, __builtin_return_address(0))) return nullptr;
   return IoManager::require().allocate_irp(StackSize, ChargeQuota != FALSE, wdmlab::sched::calling_driver());
 }
 

@@ -2,6 +2,7 @@
 #include "ke/bugcheck.hpp"
 #include "mm/mdl.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/low_resources.hpp"
 
 extern "C" {
 
@@ -10,6 +11,7 @@ PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBu
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoAllocateMdl", __builtin_return_address(0), VirtualAddress,
                                    "IrqlIoDispatch");
+  if (wdmlab::verifier::inject_failure("IoAllocateMdl", 0, __builtin_return_address(0))) return nullptr;
   PMDL mdl = wdmlab::mm::allocate_mdl(VirtualAddress, Length, wdmlab::sched::calling_driver());
   if (mdl == nullptr || Irp == nullptr) return mdl;
   if (!SecondaryBuffer) {

@@ -8,6 +8,7 @@
 #include "io/driver.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/low_resources.hpp"
 
 struct _IO_WORKITEM {
   WORK_QUEUE_ITEM item;
@@ -72,6 +73,7 @@ VOID NTAPI IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem) {
 PIO_WORKITEM NTAPI IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoAllocateWorkItem", __builtin_return_address(0), DeviceObject);
+  if (wdmlab::verifier::inject_failure("IoAllocateWorkItem", 0, __builtin_return_address(0))) return nullptr;
   auto* work_item = static_cast<PIO_WORKITEM>(wdmlab::ex::Executive::require().pool().allocate(
       wdmlab::ex::PoolRequest{.type = NonPagedPoolNx,
                               .bytes = sizeof(_IO_WORKITEM),

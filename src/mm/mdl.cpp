@@ -10,6 +10,7 @@
 #include "ps/process.hpp"
 #include "rtl/exception.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/low_resources.hpp"
 
 namespace wdmlab::mm {
 
@@ -90,6 +91,9 @@ VOID NTAPI MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE Access
   const void* caller = __builtin_return_address(0);
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "MmProbeAndLockPages", caller, MemoryDescriptorList,
                                    "IrqlMmDispatch");
+  if (wdmlab::verifier::inject_failure("MmProbeAndLockPages", 0, caller)) {
+    wdmlab::rtl::raise_status(STATUS_INSUFFICIENT_RESOURCES, caller);
+  }
   const NTSTATUS status = probe_and_lock(MemoryDescriptorList, AccessMode, Operation);
   if (!NT_SUCCESS(status)) wdmlab::rtl::raise_status(status, caller);
 }
@@ -124,6 +128,10 @@ PVOID NTAPI MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_M
   // Mapping into a user address space is not supported: the lab maps into system space only.
   if (AccessMode != KernelMode) return nullptr;
   if ((mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) != 0) return mdl->MappedSystemVa;
+  if (!BugCheckOnFailure && wdmlab::verifier::inject_failure("MmMapLockedPagesSpecifyCache", 0,
+                                                             __builtin_return_address(0))) {
+    return nullptr;
+  }
   PVOID address = MemoryManager::require().map_locked_pages(mdl);
   if (address == nullptr) {
     if (BugCheckOnFailure) {

@@ -6,7 +6,9 @@
 #include "ke/bugcheck.hpp"
 #include "ob/object.hpp"
 #include "ob/previous_mode.hpp"
+#include "ob/zw_arguments.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 using wdmlab::ob::KernelModeCall;
 using wdmlab::ob::ObjectManager;
@@ -33,6 +35,61 @@ NTSTATUS query_name(PVOID object, POBJECT_NAME_INFORMATION info, ULONG length, P
   return STATUS_SUCCESS;
 }
 
+std::uint64_t number(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+std::uint64_t number(HANDLE handle) { return reinterpret_cast<std::uintptr_t>(handle); }
+
+bool is_pseudo_handle(HANDLE handle) { return handle == NtCurrentProcess() || handle == NtCurrentThread(); }
+
+// Miscellaneous Checks (0x800) on the handle a verified driver passes to
+// ObReferenceObjectByHandle, made before the reference: 0xF5 for NULL, 0xF6 for a handle of a
+// user process's table referenced with KernelMode (the access check is skipped, so a caller in
+// user mode could name any object it has a handle to), 0xF7 for a kernel handle referenced with
+// UserMode in the System process. Each is fatal; when not reported the reference goes on.
+void check_handle_for_reference(HANDLE handle, POBJECT_TYPE type, KPROCESSOR_MODE mode, const void* caller) {
+  if (!wdmlab::verifier::active(wdmlab::kVerifierMiscellaneousChecks)) return;
+  if (handle == nullptr) {
+    wdmlab::verifier::violation({.parameters = {0xF5, 0, number(type), number(caller)},
+                                 .description = "ObReferenceObjectByHandle was given a NULL handle."});
+    return;
+  }
+  if (is_pseudo_handle(handle)) return;
+  wdmlab::ob::HandleTable& table = ObjectManager::require().current_table();
+  const bool system_process = &table == &ObjectManager::require().kernel_handles();
+  const bool kernel_handle = wdmlab::ob::is_kernel_handle(handle);
+  if (mode == KernelMode && !kernel_handle && !system_process) {
+    wdmlab::verifier::violation(
+        {.parameters = {0xF6, number(handle), number(table.owner()), number(caller)},
+         .description = fmt::format("ObReferenceObjectByHandle referenced user-mode handle {} of process {} with "
+                                    "AccessMode KernelMode: the access check is skipped for a handle user mode "
+                                    "controls (use UserMode, or Irp->RequestorMode).",
+                                    static_cast<void*>(handle), table.owner())});
+  } else if (mode == UserMode && system_process && kernel_handle) {
+    wdmlab::verifier::violation(
+        {.parameters = {0xF7, number(handle), number(type), static_cast<std::uint64_t>(mode)},
+         .description = fmt::format("ObReferenceObjectByHandle referenced kernel handle {} with AccessMode UserMode "
+                                    "in the System process.",
+                                    static_cast<void*>(handle))});
+  }
+}
+
+// 0x3C after a KernelMode reference found no object: the handle is not valid in the kernel's view.
+void check_reference_result(NTSTATUS status, HANDLE handle, POBJECT_TYPE type, KPROCESSOR_MODE mode) {
+  if (status != STATUS_INVALID_HANDLE || mode != KernelMode || handle == nullptr) return;
+  wdmlab::verifier::violation(
+      {.parameters = {0x3C, number(handle), number(type), 0},
+       .description = fmt::format("ObReferenceObjectByHandle was given handle {}, which names no object.",
+                                  static_cast<void*>(handle))});
+}
+
+NTSTATUS reference_by_handle(HANDLE handle, ACCESS_MASK access, POBJECT_TYPE type, KPROCESSOR_MODE mode,
+                             PVOID* object, POBJECT_HANDLE_INFORMATION information, const void* caller) {
+  check_handle_for_reference(handle, type, mode, caller);
+  const NTSTATUS status =
+      ObjectManager::require().reference_by_handle(handle, access, type, mode, object, information);
+  check_reference_result(status, handle, type, mode);
+  return status;
+}
+
 }  // namespace
 
 extern "C" {
@@ -42,8 +99,8 @@ NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAcces
                                          POBJECT_HANDLE_INFORMATION HandleInformation) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "ObReferenceObjectByHandle", __builtin_return_address(0));
-  return ObjectManager::require().reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object,
-                                                      HandleInformation);
+  return reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object, HandleInformation,
+                             __builtin_return_address(0));
 }
 
 NTSTATUS NTAPI ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
@@ -52,8 +109,8 @@ NTSTATUS NTAPI ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK Desir
   (void)Tag;
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "ObReferenceObjectByHandleWithTag", __builtin_return_address(0));
-  return ObjectManager::require().reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object,
-                                                      HandleInformation);
+  return reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode, Object, HandleInformation,
+                             __builtin_return_address(0));
 }
 
 NTSTATUS NTAPI ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType,
@@ -115,7 +172,19 @@ NTSTATUS NTAPI ZwClose(HANDLE Handle) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwClose", __builtin_return_address(0), nullptr, "IrqlZwPassive");
   KernelModeCall kernel_call;
-  return ObjectManager::require().close(Handle, KernelMode);
+  ObjectManager& objects = ObjectManager::require();
+  const bool kernel_table =
+      wdmlab::ob::is_kernel_handle(Handle) || &objects.current_table() == &objects.kernel_handles();
+  const NTSTATUS status = objects.close(Handle, KernelMode);
+  // With Miscellaneous Checks, closing a handle the kernel table does not hold stops the machine:
+  // a stale kernel handle may by now name another object.
+  if (status == STATUS_INVALID_HANDLE && kernel_table) {
+    wdmlab::verifier::violation({.code = INVALID_KERNEL_HANDLE,
+                                 .parameters = {number(Handle), 1, 0, 1},
+                                 .description = fmt::format("ZwClose of kernel handle {}, which is not open.",
+                                                            static_cast<void*>(Handle))});
+  }
+  return status;
 }
 
 NTSTATUS NTAPI ZwMakeTemporaryObject(HANDLE Handle) {
@@ -138,6 +207,7 @@ NTSTATUS NTAPI ZwDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwDuplicateObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwDuplicateObject", nullptr, {TargetHandle}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return ObjectManager::require().duplicate(SourceProcessHandle, SourceHandle, TargetProcessHandle, TargetHandle,
                                             DesiredAccess, HandleAttributes, Options, KernelMode);

@@ -9,6 +9,7 @@
 #include "base/check.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 #include "wdmlab/errors.hpp"
 
 namespace wdmlab::ob {
@@ -155,6 +156,12 @@ void* ObjectManager::create_object(_OBJECT_TYPE* type, std::size_t body_size) {
 LONG_PTR ObjectManager::reference(void* body) {
   ObjectHeader* header = header_of(body);
   if (header == nullptr) bad_reference(body, 0, "ObReferenceObject on memory that is not an object");
+  if (header->pointer_count == 0) {
+    verifier::violation({.parameters = {0x3F, reinterpret_cast<std::uintptr_t>(body), 1, 1},
+                         .description = fmt::format("ObReferenceObject on object {}, whose reference count is 0: "
+                                                    "the object is being deleted.",
+                                                    body)});
+  }
   if (header->pointer_count <= 0) bad_reference(body, header->pointer_count, "ObReferenceObject");
   return static_cast<LONG_PTR>(++header->pointer_count);
 }

@@ -183,6 +183,11 @@ class ObjectManager {
   // --- handles ---------------------------------------------------------------------------------
 
   HandleTable& kernel_handles() { return kernel_handles_; }
+  // The current process's handle table: the kernel table in the System process.
+  HandleTable& current_table() {
+    HandleTable* table = current_process_handles ? current_process_handles() : nullptr;
+    return table != nullptr ? *table : kernel_handles_;
+  }
 
   // Pseudo-handles (NtCurrentProcess, NtCurrentThread), the current process's handle table, the
   // Process type and each process's table are ps's business; ps installs these.

@@ -8,6 +8,7 @@
 #include "ke/bugcheck.hpp"
 #include "ob/object.hpp"
 #include "sched/scheduler.hpp"
+#include "ob/zw_arguments.hpp"
 
 namespace wdmlab::ob {
 
@@ -104,6 +105,8 @@ NTSTATUS NTAPI ZwCreateSymbolicLinkObject(PHANDLE LinkHandle, ACCESS_MASK Desire
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwCreateSymbolicLinkObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwCreateSymbolicLinkObject", ObjectAttributes, {LinkHandle},
+                                 __builtin_return_address(0), LinkTarget);
   KernelModeCall kernel_call;
   if (LinkTarget == nullptr || LinkTarget->Length % sizeof(WCHAR) != 0 ||
       LinkTarget->Length > LinkTarget->MaximumLength) {
@@ -118,6 +121,8 @@ NTSTATUS NTAPI ZwOpenSymbolicLinkObject(PHANDLE LinkHandle, ACCESS_MASK DesiredA
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwOpenSymbolicLinkObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwOpenSymbolicLinkObject", ObjectAttributes, {LinkHandle},
+                                 __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::open_symbolic_link_object(LinkHandle, DesiredAccess, ObjectAttributes, KernelMode);
 }
@@ -126,6 +131,8 @@ NTSTATUS NTAPI ZwQuerySymbolicLinkObject(HANDLE LinkHandle, PUNICODE_STRING Link
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwQuerySymbolicLinkObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwQuerySymbolicLinkObject", nullptr, {LinkTarget, ReturnedLength},
+                                 __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::query_symbolic_link(LinkHandle, LinkTarget, ReturnedLength, KernelMode);
 }

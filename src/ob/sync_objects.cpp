@@ -9,6 +9,7 @@
 #include "ob/object.hpp"
 #include "sched/scheduler.hpp"
 #include "wdmlab/errors.hpp"
+#include "ob/zw_arguments.hpp"
 
 extern "C" {
 POBJECT_TYPE wdmlab_ob_event_type = nullptr;
@@ -242,6 +243,7 @@ NTSTATUS NTAPI ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POB
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwCreateEvent", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwCreateEvent", ObjectAttributes, {EventHandle}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::create_event(EventHandle, DesiredAccess, ObjectAttributes, EventType, InitialState != FALSE,
                                   KernelMode);
@@ -250,6 +252,7 @@ NTSTATUS NTAPI ZwCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POB
 NTSTATUS NTAPI ZwOpenEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwOpenEvent", __builtin_return_address(0), nullptr, "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwOpenEvent", ObjectAttributes, {EventHandle}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::open_event(EventHandle, DesiredAccess, ObjectAttributes, KernelMode);
 }
@@ -257,6 +260,7 @@ NTSTATUS NTAPI ZwOpenEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJE
 NTSTATUS NTAPI ZwSetEvent(HANDLE EventHandle, PLONG PreviousState) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwSetEvent", __builtin_return_address(0), nullptr, "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwSetEvent", nullptr, {PreviousState}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::set_event(EventHandle, PreviousState, KernelMode);
 }
@@ -265,6 +269,7 @@ NTSTATUS NTAPI ZwResetEvent(HANDLE EventHandle, PLONG PreviousState) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwResetEvent", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwResetEvent", nullptr, {PreviousState}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::reset_event(EventHandle, PreviousState, KernelMode);
 }
@@ -281,6 +286,7 @@ NTSTATUS NTAPI ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_IN
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(PASSIVE_LEVEL, "ZwWaitForSingleObject", __builtin_return_address(0), nullptr,
                                    "IrqlZwPassive");
+  wdmlab::ob::check_zw_arguments("ZwWaitForSingleObject", nullptr, {Timeout}, __builtin_return_address(0));
   KernelModeCall kernel_call;
   return wdmlab::ob::wait_for_single_object(Handle, Alertable != FALSE, Timeout, KernelMode);
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "base/driver_identity.hpp"
+#include "verifier/low_resources.hpp"
 #include "wdmlab/errors.hpp"
 
 namespace wdmlab::verifier {
@@ -56,6 +57,21 @@ Verifier* Verifier::current() { return t_verifier; }
 LockOrder& Verifier::lock_order() {
   if (lock_order_ == nullptr) lock_order_.reset(new_lock_order());
   return *lock_order_;
+}
+
+Verifier::FaultInjection& Verifier::fault_injection() {
+  if (fault_injection_ == nullptr) fault_injection_ = std::make_unique<FaultInjection>();
+  return *fault_injection_;
+}
+
+std::vector<std::string> Verifier::irp_history(const std::array<std::uint64_t, 4>& parameters) const {
+  if (!irp_history_) return {};
+  for (const std::uint64_t parameter : parameters) {
+    if (parameter < 0x10000) continue;  // a subcode, a count or a status, never an IRP
+    std::vector<std::string> events = irp_history_(parameter);
+    if (!events.empty()) return events;
+  }
+  return {};
 }
 
 Verifier::DriverState& Verifier::state(const base::DriverIdentity* driver) {
@@ -146,6 +162,7 @@ bool violation(Violation violation) {
   finding.rule = !violation.rule.empty() ? std::move(violation.rule) : rule != nullptr ? rule->name : "";
   finding.severity = rule != nullptr ? rule->severity : Severity::Fatal;
   if (driver != nullptr) finding.driver = driver->name;
+  if (verifier != nullptr) finding.irp_history = verifier->irp_history(finding.parameters);
   sched::Scheduler* scheduler = sched::Scheduler::current();
   if (scheduler == nullptr || scheduler->running() == nullptr) {
     if (finding.severity != Severity::Fatal && scheduler != nullptr) {

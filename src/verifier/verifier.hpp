@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -65,6 +66,17 @@ class Verifier {
   // Deadlock detection's lock-order graph (verifier/lock_order.hpp), made on first use.
   LockOrder& lock_order();
   bool has_lock_order() const { return lock_order_ != nullptr; }
+  // Low Resources Simulation's state for this lab (verifier/low_resources.cpp).
+  struct FaultInjection;
+  FaultInjection& fault_injection();
+
+  // IRP logging: given an address, the recent events of the IRP there (oldest first), or nothing
+  // when it is not an IRP. violation() asks it for each parameter of a finding.
+  using IrpHistoryProvider = std::function<std::vector<std::string>(std::uint64_t address)>;
+  void set_irp_history_provider(IrpHistoryProvider provider) { irp_history_ = std::move(provider); }
+  std::vector<std::string> irp_history(const std::array<std::uint64_t, 4>& parameters) const;
+  // IRP logging's records for this lab (io/irp_log.cpp), made on first use.
+  std::shared_ptr<void> irp_log;
 
  private:
   struct DriverState {
@@ -81,6 +93,8 @@ class Verifier {
   const base::DriverIdentity* cached_driver_ = nullptr;
   DriverState* cached_state_ = nullptr;
   std::unique_ptr<LockOrder, void (*)(LockOrder*)> lock_order_{nullptr, &destroy};
+  std::unique_ptr<FaultInjection> fault_injection_;
+  IrpHistoryProvider irp_history_;
   Verifier* previous_;
 };
 

@@ -46,6 +46,9 @@ inline std::vector<Machine> other_machines() {
           {.processors = 4, .seed = 7}};
 }
 
+// The machine of the golden tests of drivers whose bug does not depend on an interleaving.
+inline constexpr Machine kGoldenMachine{.processors = 1, .seed = 1};
+
 inline LabOptions options_for(const Machine& machine) {
   LabOptions options{
       .processors = machine.processors, .seed = machine.seed, .verifier = {.flags = machine.verifier_flags}};
@@ -121,10 +124,13 @@ inline std::string culprit_function(const Finding& finding) {
 // Loads `image` on a fresh lab for `machine`, calls `scenario` to start the application's
 // threads (in app.exe) unless the load already stopped the lab, runs the lab until it is idle or
 // stopped, and keeps the result. With `unload`, a lab that went idle then unloads the driver (and
-// runs until idle again).
+// runs until idle again). The lab's Driver Verifier runs with the machine's flags, or with
+// `verifier` when a scenario needs more (a stress, per-driver flags).
 inline Outcome play(const Machine& machine, const char* image, const std::function<void(Lab&, UserProcess&)>& scenario,
-                    bool unload = false) {
-  Lab lab(options_for(machine));
+                    bool unload = false, const VerifierOptions* verifier = nullptr) {
+  LabOptions options = options_for(machine);
+  if (verifier != nullptr) options.verifier = *verifier;
+  Lab lab(std::move(options));
   LoadedDriver& driver = lab.load_driver(image);
   EXPECT_TRUE(driver.loaded()) << image;
   Outcome run;
@@ -143,6 +149,10 @@ inline Outcome play(const Machine& machine, const char* image, const std::functi
   run.decisions = lab.decisions();
   run.now = lab.now();
   return run;
+}
+inline Outcome play(const Machine& machine, const char* image, const std::function<void(Lab&, UserProcess&)>& scenario,
+                    const VerifierOptions& verifier) {
+  return play(machine, image, scenario, false, &verifier);
 }
 
 // The same scenario on the same machine took the same interleaving and ended the same way:

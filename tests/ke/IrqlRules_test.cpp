@@ -87,7 +87,15 @@ const IrqlRule kRules[] = {
          ObDereferenceObject(thread);
        }
      }, 0x0002001B},
-    {"ZwClose", PASSIVE_LEVEL, [] { ZwClose(reinterpret_cast<HANDLE>(0x1234)); }, 0x0002001F},
+    {"ZwClose", PASSIVE_LEVEL,
+     [] {
+       // An open handle: closing one that is not open is 0x93 with Miscellaneous Checks. The open
+       // is allowed up to APC_LEVEL, so the row still tests ZwClose's own limit.
+       HANDLE handle = nullptr;
+       ObOpenObjectByPointer(PsGetCurrentThread(), OBJ_KERNEL_HANDLE, nullptr, 0, *PsThreadType, KernelMode, &handle);
+       ZwClose(handle);
+     },
+     0x0002001F},
     {"PsCreateSystemThread", PASSIVE_LEVEL,
      [] {
        HANDLE handle;

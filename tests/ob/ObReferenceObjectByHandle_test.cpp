@@ -12,8 +12,8 @@ namespace {
 // Runs `body` with a kernel handle (OBJ_KERNEL_HANDLE) to a thread that is still running (it
 // waits until `body` returns).
 template <class Body>
-void with_thread_handle(Body body) {
-  Lab lab({.processors = 2, .seed = 3});
+void with_thread_handle(Body body, VerifierOptions verifier = {}) {
+  Lab lab({.processors = 2, .seed = 3, .verifier = std::move(verifier)});
   static KEVENT done;
   KeInitializeEvent(&done, NotificationEvent, FALSE);
   lab.spawn("caller", [&] {
@@ -72,6 +72,7 @@ TEST(ObReferenceObjectByHandle, WithNoTypeAcceptsAnyObject) {
   EXPECT_EQ(status, STATUS_SUCCESS);
 }
 
+// The kernel's answer; the verifier stops these references (0xC4/0xF5, 0xC4/0x3C).
 TEST(ObReferenceObjectByHandle, WithAHandleThatWasNeverOpenedIsInvalidHandle) {
   std::vector<NTSTATUS> statuses;
   with_thread_handle([&](HANDLE handle) {
@@ -81,10 +82,11 @@ TEST(ObReferenceObjectByHandle, WithAHandleThatWasNeverOpenedIsInvalidHandle) {
       statuses.push_back(
           ObReferenceObjectByHandle(reinterpret_cast<HANDLE>(bad), 0, nullptr, KernelMode, &object, nullptr));
     }
-  });
+  }, VerifierOptions::off());
   EXPECT_EQ(statuses, (std::vector<NTSTATUS>(3, STATUS_INVALID_HANDLE)));
 }
 
+// The kernel's answer; in the System process the verifier stops the UserMode reference (0xC4/0xF7).
 TEST(ObReferenceObjectByHandle, AKernelHandleWithUserModeIsInvalidHandle) {
   NTSTATUS user = -1, kernel = -1;
   with_thread_handle([&](HANDLE handle) {
@@ -92,7 +94,7 @@ TEST(ObReferenceObjectByHandle, AKernelHandleWithUserModeIsInvalidHandle) {
     user = ObReferenceObjectByHandle(handle, SYNCHRONIZE, *PsThreadType, UserMode, &object, nullptr);
     kernel = ObReferenceObjectByHandle(handle, SYNCHRONIZE, *PsThreadType, KernelMode, &object, nullptr);
     if (NT_SUCCESS(kernel)) ObDereferenceObject(object);
-  });
+  }, VerifierOptions::off());
   EXPECT_EQ(user, STATUS_INVALID_HANDLE);
   EXPECT_EQ(kernel, STATUS_SUCCESS);
 }

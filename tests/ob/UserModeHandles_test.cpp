@@ -16,7 +16,9 @@ namespace wdmlab::test {
 namespace {
 
 TEST(UserModeHandles, AHandleValueFromOneProcessIsInvalidInAnother) {
-  Lab lab({.processors = 2, .seed = 8});
+  // Without the verifier, which stops the System thread's reference of a handle that is not open
+  // in the kernel table (0xC4/0x3C).
+  Lab lab({.processors = 2, .seed = 8, .verifier = VerifierOptions::off()});
   _EPROCESS* a = processes().create_process("a.exe");
   _EPROCESS* b = processes().create_process("b.exe");
   keep_alive(a);
@@ -57,7 +59,8 @@ class UserModeReferences : public ::testing::TestWithParam<AccessRow> {};
 
 TEST_P(UserModeReferences, NeedTheAccessTheHandleGrantedAndKernelModeDoesNot) {
   const AccessRow row = GetParam();
-  Lab lab({.processors = 1, .seed = 1});
+  // Without the verifier, which stops a KernelMode reference of a user handle (0xC4/0xF6).
+  Lab lab({.processors = 1, .seed = 1, .verifier = VerifierOptions::off()});
   _EPROCESS* process = processes().create_process("app.exe");
   NTSTATUS user = -1, kernel = -1;
   start_user_thread(process, "main", [&] {

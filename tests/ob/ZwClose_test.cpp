@@ -24,7 +24,7 @@ TEST(ZwClose, TheSecondCloseOfAHandleIsInvalidHandle) {
     second = ZwClose(handle);
     PVOID object = nullptr;
     reference = ObReferenceObjectByHandle(handle, 0, nullptr, KernelMode, &object, nullptr);
-  });
+  }, 1, 1, VerifierOptions::off());  // verified, the second close is 0x93 (HandleVerification_test.cpp)
   EXPECT_EQ(first, STATUS_SUCCESS);
   EXPECT_EQ(second, STATUS_INVALID_HANDLE);
   EXPECT_EQ(reference, STATUS_INVALID_HANDLE);
@@ -39,7 +39,7 @@ TEST(ZwClose, OfAHandleThatWasNeverOpenedIsInvalidHandle) {
       statuses.push_back(ZwClose(reinterpret_cast<HANDLE>(bad)));
     }
     ZwClose(handle);
-  });
+  }, 1, 1, VerifierOptions::off());
   EXPECT_EQ(statuses, (std::vector<NTSTATUS>(2, STATUS_INVALID_HANDLE)));
 }
 

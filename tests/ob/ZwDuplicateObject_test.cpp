@@ -104,7 +104,7 @@ TEST(ZwDuplicateObject, WithCloseSourceClosesTheSourceHandle) {
     null_target_without_close = ZwDuplicateObject(NtCurrentProcess(), moved, nullptr, nullptr, 0, 0, 0);
     null_target = ZwDuplicateObject(NtCurrentProcess(), moved, nullptr, nullptr, 0, 0, DUPLICATE_CLOSE_SOURCE);
     null_target_source_after = ZwClose(moved);
-  });
+  }, 1, 1, VerifierOptions::off());  // verified, closing the closed source is 0x93
   EXPECT_EQ(duplicated, STATUS_SUCCESS);
   EXPECT_EQ(source_after, STATUS_INVALID_HANDLE);
   EXPECT_EQ(handles, 1);

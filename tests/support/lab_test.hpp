@@ -112,8 +112,8 @@ inline VerifierOptions without_ddi_compliance() {
 
 // Runs `body` as the only thread of a fresh lab and expects it to finish with no finding.
 template <class Body>
-void runs_clean(Body body, unsigned processors = 1, std::uint64_t seed = 1) {
-  Lab lab({.processors = processors, .seed = seed});
+void runs_clean(Body body, unsigned processors = 1, std::uint64_t seed = 1, VerifierOptions verifier = {}) {
+  Lab lab({.processors = processors, .seed = seed, .verifier = std::move(verifier)});
   lab.spawn("caller", body);
   EXPECT_EQ(lab.run_until_idle(), RunStatus::Idle);
   for (const Finding& finding : lab.findings()) ADD_FAILURE() << finding.summary();
