@@ -13,10 +13,11 @@ namespace wdmlab::io {
 
 namespace {
 
-// The driver returned something other than STATUS_PENDING without completing the IRP.
-[[noreturn]] void not_completed(PDEVICE_OBJECT target, PIRP irp, NTSTATUS status) {
+// The driver returned something other than STATUS_PENDING without completing the IRP (0xC9 / 0x226;
+// without I/O verification the request stays with the driver and the service returns the status).
+void not_completed(PDEVICE_OBJECT target, PIRP irp, NTSTATUS status) {
   const UCHAR major = reinterpret_cast<PIO_STACK_LOCATION>(irp + 1)[irp->StackCount - 1].MajorFunction;
-  io_violation(0x226, 0, address_of(irp), static_cast<std::uint32_t>(status),
+  (void)io_violation(0x226, 0, address_of(irp), static_cast<std::uint32_t>(status),
                fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned 0x{:08X} "
                            "without completing IRP {} or passing it on: a dispatch routine either completes the "
                            "IRP, passes it down and returns what IoCallDriver returned, or marks it pending and "
@@ -76,6 +77,7 @@ NTSTATUS send_close_operation(PFILE_OBJECT file, UCHAR major) {
     KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr);
   } else if (record.state != IrpState::Finishing) {
     not_completed(target, irp, status);
+    return status;  // the IRP is still the driver's: it is not freed here
   }
   RemoveEntryList(&irp->ThreadListEntry);
   InitializeListHead(&irp->ThreadListEntry);
