@@ -150,9 +150,9 @@ void check_buffered_information(PIRP irp, const void* caller) {
 
 // Runs a completion routine charged to the driver above (`upper`, or the IRP's allocator past the
 // top), with the I/O verification checks of what it did: the IRQL and APC-disable count it returned
-// with (0xC4/0xFA, 0xFB) and, for a routine that lets completion go on, IoMarkIrpPending when
-// PendingReturned (0xC9/0x228: the lab then marks the location itself, so the request still
-// finishes).
+// with (0xC4/0xFA, 0xFB) and, for a routine that lets completion go on, no cancel routine set
+// (0xC9/0x23C) and IoMarkIrpPending when PendingReturned (0xC9/0x228: the lab then marks the
+// location itself, so the request still finishes).
 NTSTATUS call_completion_routine(PIO_COMPLETION_ROUTINE routine, PDEVICE_OBJECT upper, PIRP irp, PVOID context,
                                  const IrpRecord* record) {
   DriverScope scope(upper != nullptr ? driver_of(upper) : record != nullptr ? record->allocator : nullptr);
@@ -176,7 +176,15 @@ NTSTATUS call_completion_routine(PIO_COMPLETION_ROUTINE routine, PDEVICE_OBJECT 
                                                           reinterpret_cast<const void*>(routine), after,
                                                           apc_disable)});
   }
-  if (result != STATUS_MORE_PROCESSING_REQUIRED && pending_returned && upper != nullptr &&
+  if (result == STATUS_MORE_PROCESSING_REQUIRED) return result;
+  if (irp->CancelRoutine != nullptr) {
+    (void)io_violation(0x23C, address, address_of(irp), address_of(reinterpret_cast<const void*>(irp->CancelRoutine)),
+                       fmt::format("Completion routine {} let the completion of IRP {} go on with cancel routine {} "
+                                   "set: a completed IRP must not keep a cancel routine.",
+                                   reinterpret_cast<const void*>(routine), static_cast<const void*>(irp),
+                                   reinterpret_cast<const void*>(irp->CancelRoutine)));
+  }
+  if (pending_returned && upper != nullptr &&
       (IoGetCurrentIrpStackLocation(irp)->Control & SL_PENDING_RETURNED) == 0) {
     if (io_violation(0x228, address, address_of(irp), 0,
                      fmt::format("Completion routine {} let the completion of IRP {} go on without calling "
@@ -311,13 +319,6 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     report_bad_transition(irp, IrpEvent::WalkDone, record->state, caller);
   }
   if (watched) ddi::on_walk_end(irp);
-  if (irp->CancelRoutine != nullptr) {
-    (void)io_violation(0x23C, address_of(caller), address_of(irp),
-                       address_of(reinterpret_cast<const void*>(irp->CancelRoutine)),
-                       fmt::format("IRP {} finished its completion with cancel routine {} set (a completion routine "
-                                   "set it): a completed IRP must not keep a cancel routine.",
-                                   static_cast<const void*>(irp), reinterpret_cast<const void*>(irp->CancelRoutine)));
-  }
   unlock_mdls(irp);
   if ((irp->Flags & IRP_CLOSE_OPERATION) != 0) {
     // Cleanup and close requests go straight back to the thread that waits for them, which frees

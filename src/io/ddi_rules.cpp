@@ -70,7 +70,7 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
   const std::uint64_t irp = address_of(frame.irp);
   const std::uint64_t routine = address_of_routine(frame.routine);
   const auto value = static_cast<std::uint32_t>(status);
-  if (!reported_pending_mismatch) {
+  if (!reported_pending_mismatch && !(frame.forwarded && status == frame.lower_status)) {
     if (pending && status != STATUS_PENDING) {
       verifier::rule_violation("MarkIrpPending", irp, routine, value,
                                fmt::format("The dispatch routine marked {} pending and returned 0x{:08X}; a routine "
@@ -195,14 +195,17 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
   const std::uint64_t routine = address_of_routine(frame.routine);
   const auto value = static_cast<std::uint32_t>(status);
   bool reported_pending_mismatch = false;
+  // A routine that returns what IoCallDriver returned leaves the status and pending to the lower
+  // driver (after a skip the location it would mark is the lower driver's own).
+  const bool returns_lower_status = frame.forwarded && status == frame.lower_status;
   if ((frame.flags & kVerifierIoVerification) != 0) {
-    if (value == 0xFFFFFFFFu) {
+    if (value == 0xFFFFFFFFu && !returns_lower_status) {
       (void)io_violation(0x225, routine, irp, value,
                          fmt::format("The dispatch routine returned 0xFFFFFFFF for {}: an uninitialised status.",
                                      irp_text(frame)));
     }
     if (frame.completed && status != STATUS_PENDING && status != frame.completion_status &&
-        !(frame.forwarded && !frame.completed_by_driver && status == frame.lower_status)) {
+        !(returns_lower_status && !frame.completed_by_driver)) {
       (void)io_violation(0x224, routine, irp, static_cast<std::uint32_t>(frame.completion_status),
                          fmt::format("The dispatch routine returned 0x{:08X} for {}, which was completed with "
                                      "IoStatus.Status 0x{:08X}: a routine that completes an IRP returns the status "
@@ -220,9 +223,8 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
            .driver = frame.driver});
     }
   }
-  if ((frame.flags & kVerifierEnhancedIoVerification) != 0) {
-    const bool lower_pended = frame.forwarded && frame.lower_status == STATUS_PENDING;
-    if (status == STATUS_PENDING && !pending && !lower_pended) {
+  if ((frame.flags & kVerifierEnhancedIoVerification) != 0 && !returns_lower_status) {
+    if (status == STATUS_PENDING && !pending) {
       reported_pending_mismatch = true;
       (void)io_violation(0x23D, routine, irp, value,
                          fmt::format("The dispatch routine returned STATUS_PENDING for {} without calling "
