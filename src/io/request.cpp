@@ -17,13 +17,17 @@ namespace {
 // without I/O verification the request stays with the driver and the service returns the status).
 void not_completed(PDEVICE_OBJECT target, PIRP irp, NTSTATUS status) {
   const UCHAR major = reinterpret_cast<PIO_STACK_LOCATION>(irp + 1)[irp->StackCount - 1].MajorFunction;
-  (void)io_violation(0x226, 0, address_of(irp), static_cast<std::uint32_t>(status),
-               fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned 0x{:08X} "
-                           "without completing IRP {} or passing it on: a dispatch routine either completes the "
-                           "IRP, passes it down and returns what IoCallDriver returned, or marks it pending and "
-                           "returns STATUS_PENDING.",
-                           major, static_cast<const void*>(target), static_cast<std::uint32_t>(status),
-                           static_cast<const void*>(irp)));
+  const PDRIVER_DISPATCH routine = major <= IRP_MJ_MAXIMUM_FUNCTION ? target->DriverObject->MajorFunction[major] : nullptr;
+  (void)io_violation(0x226, address_of(reinterpret_cast<const void*>(routine)), address_of(irp),
+                     static_cast<std::uint32_t>(status),
+                     fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned "
+                                 "0x{:08X} without completing IRP {}, and not STATUS_PENDING although the IRP is still "
+                                 "in a driver's hands: a dispatch routine either completes the IRP, passes it down "
+                                 "and returns what IoCallDriver returned, or marks it pending and returns "
+                                 "STATUS_PENDING.",
+                                 major, static_cast<const void*>(target), static_cast<std::uint32_t>(status),
+                                 static_cast<const void*>(irp)),
+                     driver_of(target));
 }
 
 }  // namespace
