@@ -488,6 +488,7 @@ NTSTATUS NTAPI IoSetCompletionRoutineEx(PDEVICE_OBJECT DeviceObject, PIRP Irp, P
   }
   IoManager::require().objects().reference(DeviceObject);
   IoSetCompletionRoutine(Irp, &completion_routine_ex, block, InvokeOnSuccess, InvokeOnError, InvokeOnCancel);
+  ddi::on_completion_routine_ex(Irp);
   return STATUS_SUCCESS;
 }
 

@@ -102,6 +102,13 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
                     "completes the IRP itself or marks it pending).",
                     irp_text(frame), static_cast<std::uint32_t>(frame.lower_status), value));
   }
+  if (frame.completion_ex_set && !frame.forwarded) {
+    verifier::rule_violation("CompletionRoutineRegistered", irp, routine, value,
+                             fmt::format("The dispatch routine set a completion routine for {} with "
+                                         "IoSetCompletionRoutineEx and returned without sending the IRP: the "
+                                         "routine's context is never freed.",
+                                         irp_text(frame)));
+  }
   if (frame.remove_lock_holds > 0 && status != STATUS_PENDING && !pending) {
     verifier::rule_violation(remove_lock_rule(frame.major), irp, routine, static_cast<std::uint64_t>(frame.remove_lock_holds),
                              fmt::format("The dispatch routine for {} returned 0x{:08X} still holding {} remove lock "
@@ -403,6 +410,14 @@ void on_free_irp(PIRP irp, const IrpRecord* record, const void* caller) {
   verifier::rule_violation(rule, address_of(irp), address_of(caller), 0,
                            fmt::format("IoFreeIrp was called for IRP {}, made by {}.", static_cast<const void*>(irp),
                                        why));
+}
+
+void on_completion_routine_ex(const IRP* irp) {
+  DispatchFrames& all = frames();
+  if (all.empty()) return;
+  if (DispatchFrame* frame = all.innermost_of(sched::calling_driver()); frame != nullptr && frame->irp == irp) {
+    frame->completion_ex_set = true;
+  }
 }
 
 void on_remove_lock_acquired() {

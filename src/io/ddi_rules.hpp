@@ -13,7 +13,7 @@
 //   0xC9/0x224  returned a status other than the IRP's  0xC9/0x23E  marked pending, another status returned
 //   0xC4/0xC5   the thread's APC-disable count changed
 //   rules       MarkIrpPending(2) (without 0x40), PendedCompletedRequest, IrpProcessingComplete,
-//               LowerDriverReturn, RemoveLockRelease<major>
+//               LowerDriverReturn, RemoveLockRelease<major>, CompletionRoutineRegistered
 //
 // The IRP is not touched after the routine returns unless it is still in the driver's hands (it
 // may have been completed and freed meanwhile); what is needed is captured as the walk passes.
@@ -51,6 +51,7 @@ struct DispatchFrame {
   bool completed_by_driver = false;      // the routine itself (its context, its driver) called IoCompleteRequest
   bool pending_marked = false;           // the location had SL_PENDING_RETURNED when the walk passed it
   bool forwarded = false;                // the routine passed the IRP on with IoCallDriver
+  bool completion_ex_set = false;        // the routine called IoSetCompletionRoutineEx for the IRP
   NTSTATUS completion_status = 0;        // Irp->IoStatus.Status when the walk passed, then when it ended
   NTSTATUS lower_status = 0;             // what the routine's last IoCallDriver for the IRP returned
   int remove_lock_holds = 0;             // remove locks the routine acquired and did not release
@@ -102,6 +103,9 @@ void on_location_completed(PIRP irp, PIO_STACK_LOCATION location);
 // The walk passed the top location (the IRP is the I/O manager's; a walk that a routine stopped
 // with STATUS_MORE_PROCESSING_REQUIRED is not reported: the IRP may be gone).
 void on_walk_end(PIRP irp);
+
+// IoSetCompletionRoutineEx succeeded for `irp` (CompletionRoutineRegistered: it must be sent).
+void on_completion_routine_ex(const IRP* irp);
 
 // IoFreeIrp from a driver: IoAllocateFree, IoBuildFsdFree, IoBuildDeviceControlNoFree,
 // IoBuildSynchronousFsdRequestNoFree.

@@ -26,17 +26,20 @@ struct Stack {
   PIRP kept = nullptr;  // an IRP iov_lower holds; the sender completes it after IoCallDriver returns
   PIRP sent = nullptr;
   IO_REMOVE_LOCK lock{};
+  void (*start_io)(PDEVICE_OBJECT, PIRP) = nullptr;  // iov_lower's StartIo, when set
 };
 Stack g;
 
 NTSTATUS NTAPI LowerDispatch(PDEVICE_OBJECT device, PIRP irp) { return g.lower_dispatch(device, irp); }
 NTSTATUS NTAPI UpperDispatch(PDEVICE_OBJECT device, PIRP irp) { return g.upper_dispatch(device, irp); }
+VOID NTAPI LowerStartIo(PDEVICE_OBJECT device, PIRP irp) { g.start_io(device, irp); }
 
 NTSTATUS NTAPI LowerEntry(PDRIVER_OBJECT driver, PUNICODE_STRING) {
   const NTSTATUS status = IoCreateDevice(driver, 0, nullptr, FILE_DEVICE_UNKNOWN, 0, FALSE, &g.lower);
   if (!NT_SUCCESS(status)) return status;
   IoInitializeRemoveLock(&g.lock, 'kLvI', 0, 0);
   driver->MajorFunction[IRP_MJ_INTERNAL_DEVICE_CONTROL] = LowerDispatch;
+  driver->DriverStartIo = LowerStartIo;
   return STATUS_SUCCESS;
 }
 
@@ -189,6 +192,31 @@ const Dispatch kFreeBuiltIoctl = [](PDEVICE_OBJECT device, PIRP irp) -> NTSTATUS
   return Skip(device, irp);
 };
 
+// StartIo completes the request and starts the next one from inside StartIo.
+void CompleteAndStartNext(PDEVICE_OBJECT device, PIRP irp) {
+  IoSetCancelRoutine(irp, nullptr);
+  complete_success(irp);
+  IoStartNextPacket(device, FALSE);
+}
+const Dispatch kStartPacket = [](PDEVICE_OBJECT device, PIRP irp) -> NTSTATUS {
+  g.start_io = CompleteAndStartNext;
+  IoMarkIrpPending(irp);
+  IoStartPacket(device, irp, nullptr, nullptr);
+  return STATUS_PENDING;
+};
+const Dispatch kStartCancelablePacket = [](PDEVICE_OBJECT device, PIRP irp) -> NTSTATUS {
+  g.start_io = CompleteAndStartNext;
+  IoSetStartIoAttributes(device, TRUE, FALSE);
+  IoMarkIrpPending(irp);
+  IoStartPacket(device, irp, nullptr, NeverCalled);
+  return STATUS_PENDING;
+};
+const Dispatch kSetRoutineExAndComplete = [](PDEVICE_OBJECT device, PIRP irp) -> NTSTATUS {
+  IoCopyCurrentIrpStackLocationToNext(irp);
+  (void)IoSetCompletionRoutineEx(device, irp, ContinueWithoutMarking, nullptr, TRUE, TRUE, TRUE);
+  return complete_success(irp);
+};
+
 // --- the sender --------------------------------------------------------------------------------
 
 struct Sent {
@@ -312,6 +340,12 @@ const Case kCases[] = {
      {{kRule, 0, "RemoveLockReleaseInternalDeviceControl", "iov_lower"}}, RunStatus::Idle},
     {"SendsItsOwnIrpWithoutACompletionRoutine", Complete, kSendOwnIrpWithoutRoutine,
      {{kRule, 0, "IoAllocateForward", "iov_upper"}, {KMODE_EXCEPTION_NOT_HANDLED, 0, "", ""}}, RunStatus::Stopped},
+    {"CallsIoStartNextPacketInsideStartIo", kStartPacket, Skip, {{kRule, 0, "StartIoRecursion", "iov_lower"}},
+     RunStatus::Idle},
+    {"GivesACancelRoutineAfterMakingStartIoCancelable", kStartCancelablePacket, Skip,
+     {{kRule, 0, "StartIoCancel", "iov_lower"}}, RunStatus::Idle},
+    {"SetsACompletionRoutineExAndDoesNotSend", Complete, kSetRoutineExAndComplete,
+     {{kRule, 0, "CompletionRoutineRegistered", "iov_upper"}}, RunStatus::Idle},
     {"FreesABuiltDeviceControlIrp", Complete, kFreeBuiltIoctl,
      {{kRule, 0, "IoBuildDeviceControlNoFree", "iov_upper"}, {kC9, 0x02, "", "iov_upper"}}, RunStatus::Stopped},
 };
