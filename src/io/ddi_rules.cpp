@@ -102,6 +102,17 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
                     "completes the IRP itself or marks it pending).",
                     irp_text(frame), static_cast<std::uint32_t>(frame.lower_status), value));
   }
+  // Set after IoCancelIrp has run (which takes the routine it finds): the driver did not look at
+  // Irp->Cancel after setting it, and nothing will ever call it.
+  if (!frame.completed && !frame.forwarded && status == STATUS_PENDING && frame.irp->Cancel &&
+      frame.irp->CancelRoutine != nullptr) {
+    verifier::rule_violation("IrpCancelField", irp, routine, address_of(reinterpret_cast<const void*>(frame.irp->CancelRoutine)),
+                             fmt::format("The dispatch routine left {} pending with cancel routine {} set although "
+                                         "the IRP was cancelled before: after IoSetCancelRoutine a driver checks "
+                                         "Irp->Cancel and, if it is set, takes the routine back and completes the "
+                                         "IRP.",
+                                         irp_text(frame), reinterpret_cast<const void*>(frame.irp->CancelRoutine)));
+  }
   if (frame.completion_ex_set && !frame.forwarded) {
     verifier::rule_violation("CompletionRoutineRegistered", irp, routine, value,
                              fmt::format("The dispatch routine set a completion routine for {} with "
@@ -138,35 +149,29 @@ std::uint32_t apc_disable_count() {
 }
 
 DispatchFrame* DispatchFrames::innermost_of(const base::DriverIdentity* driver) const {
-  if (by_context_.empty()) return nullptr;
-  const auto found = by_context_.find(running_context());
-  for (DispatchFrame* frame = found != by_context_.end() ? found->second : nullptr; frame != nullptr;
-       frame = frame->outer_in_context) {
-    if (frame->driver == driver) return frame;
+  if (frames_.empty()) return nullptr;
+  const sched::Context* context = running_context();
+  for (auto it = frames_.rbegin(); it != frames_.rend(); ++it) {
+    if ((*it)->context == context && (*it)->driver == driver) return *it;
   }
   return nullptr;
 }
 
 void DispatchFrames::push(DispatchFrame& frame) {
-  DispatchFrame*& by_irp = by_irp_[frame.irp];
-  frame.outer_for_irp = by_irp;
-  by_irp = &frame;
-  DispatchFrame*& by_context = by_context_[frame.context];
-  frame.outer_in_context = by_context;
-  by_context = &frame;
+  frame.outer_for_irp = innermost_for(frame.irp);
+  frames_.push_back(&frame);
 }
 
 void DispatchFrames::pop(DispatchFrame& frame) {
-  // Frames end in the order they began, per IRP and per context.
-  if (frame.outer_for_irp != nullptr) {
-    by_irp_[frame.irp] = frame.outer_for_irp;
-  } else {
-    by_irp_.erase(frame.irp);
+  // Usually the newest; a frame of another context may have begun since.
+  for (auto it = frames_.rbegin(); it != frames_.rend(); ++it) {
+    if (*it != &frame) continue;
+    frames_.erase(std::next(it).base());
+    break;
   }
-  if (frame.outer_in_context != nullptr) {
-    by_context_[frame.context] = frame.outer_in_context;
-  } else {
-    by_context_.erase(frame.context);
+  // Frames of the same IRP begun after this one (in other contexts) no longer lead to it.
+  for (DispatchFrame* other : frames_) {
+    if (other->outer_for_irp == &frame) other->outer_for_irp = frame.outer_for_irp;
   }
 }
 

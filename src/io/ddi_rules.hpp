@@ -13,7 +13,7 @@
 //   0xC9/0x224  returned a status other than the IRP's  0xC9/0x23E  marked pending, another status returned
 //   0xC4/0xC5   the thread's APC-disable count changed
 //   rules       MarkIrpPending(2) (without 0x40), PendedCompletedRequest, IrpProcessingComplete,
-//               LowerDriverReturn, RemoveLockRelease<major>, CompletionRoutineRegistered
+//               LowerDriverReturn, RemoveLockRelease<major>, CompletionRoutineRegistered, IrpCancelField
 //
 // The IRP is not touched after the routine returns unless it is still in the driver's hands (it
 // may have been completed and freed meanwhile); what is needed is captured as the walk passes.
@@ -23,7 +23,7 @@
 #include <wdm.h>
 
 #include <cstdint>
-#include <unordered_map>
+#include <vector>
 
 #include "io/irp.hpp"
 
@@ -55,19 +55,21 @@ struct DispatchFrame {
   NTSTATUS completion_status = 0;        // Irp->IoStatus.Status when the walk passed, then when it ended
   NTSTATUS lower_status = 0;             // what the routine's last IoCallDriver for the IRP returned
   int remove_lock_holds = 0;             // remove locks the routine acquired and did not release
-  DispatchFrame* outer_in_context = nullptr;
   DispatchFrame* outer_for_irp = nullptr;
   const sched::Context* context = nullptr;
 };
 
-// The frames of the dispatch routines running in one lab.
+// The frames of the dispatch routines running in one lab, oldest first. Few run at once (one per
+// nesting level per context), so a scan from the newest is cheaper than any index.
 class DispatchFrames {
  public:
-  bool empty() const { return by_irp_.empty(); }
+  bool empty() const { return frames_.empty(); }
+  // The newest frame for `irp`, or null; frame->outer_for_irp leads to the older ones.
   DispatchFrame* innermost_for(const IRP* irp) const {
-    if (by_irp_.empty()) return nullptr;
-    const auto found = by_irp_.find(irp);
-    return found != by_irp_.end() ? found->second : nullptr;
+    for (auto it = frames_.rbegin(); it != frames_.rend(); ++it) {
+      if ((*it)->irp == irp) return *it;
+    }
+    return nullptr;
   }
   // The innermost frame of `driver` running in the current context, or null.
   DispatchFrame* innermost_of(const base::DriverIdentity* driver) const;
@@ -75,8 +77,7 @@ class DispatchFrames {
   void pop(DispatchFrame& frame);
 
  private:
-  std::unordered_map<const IRP*, DispatchFrame*> by_irp_;
-  std::unordered_map<const sched::Context*, DispatchFrame*> by_context_;
+  std::vector<DispatchFrame*> frames_;
 };
 
 // The running thread's APC-disable counts as CombinedApcDisable: the special count in the high 16

@@ -217,6 +217,14 @@ const Dispatch kSetRoutineExAndComplete = [](PDEVICE_OBJECT device, PIRP irp) ->
   return complete_success(irp);
 };
 
+const Dispatch kSetCancelRoutineOnACancelledIrp = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  IoMarkIrpPending(irp);
+  (void)IoCancelIrp(irp);  // a cancel arriving before the routine is set: nothing to call yet
+  IoSetCancelRoutine(irp, NeverCalled);
+  g.kept = irp;
+  return STATUS_PENDING;
+};
+
 // --- the sender --------------------------------------------------------------------------------
 
 struct Sent {
@@ -241,6 +249,7 @@ void send(CCHAR stack_size) {
   (void)IoCallDriver(g.upper, irp);
   if (PIRP kept = g.kept) {
     g.kept = nullptr;
+    IoSetCancelRoutine(kept, nullptr);
     complete_success(kept);
   }
   KeWaitForSingleObject(&sent.done, Executive, KernelMode, FALSE, nullptr);
@@ -346,6 +355,8 @@ const Case kCases[] = {
      {{kRule, 0, "StartIoCancel", "iov_lower"}}, RunStatus::Idle},
     {"SetsACompletionRoutineExAndDoesNotSend", Complete, kSetRoutineExAndComplete,
      {{kRule, 0, "CompletionRoutineRegistered", "iov_upper"}}, RunStatus::Idle},
+    {"SetsACancelRoutineWithoutCheckingCancel", kSetCancelRoutineOnACancelledIrp, Skip,
+     {{kRule, 0, "IrpCancelField", "iov_lower"}}, RunStatus::Idle},
     {"FreesABuiltDeviceControlIrp", Complete, kFreeBuiltIoctl,
      {{kRule, 0, "IoBuildDeviceControlNoFree", "iov_upper"}, {kC9, 0x02, "", "iov_upper"}}, RunStatus::Stopped},
 };
