@@ -225,6 +225,28 @@ const Dispatch kSetCancelRoutineOnACancelledIrp = [](PDEVICE_OBJECT, PIRP irp) -
   return STATUS_PENDING;
 };
 
+const Dispatch kCompleteWithStatusPending = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  irp->IoStatus.Status = STATUS_PENDING;
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+  return STATUS_PENDING;
+};
+const Dispatch kCompleteWithCancelRoutine = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  IoSetCancelRoutine(irp, NeverCalled);
+  return complete_success(irp);
+};
+const Dispatch kCompleteAtHighIrql = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  KIRQL old_irql;
+  KeRaiseIrql(HIGH_LEVEL, &old_irql);
+  complete_success(irp);
+  KeLowerIrql(old_irql);
+  return STATUS_SUCCESS;
+};
+const Dispatch kReturnAtDispatchLevel = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  return complete_success(irp);
+};
+
 // --- the sender --------------------------------------------------------------------------------
 
 struct Sent {
@@ -310,6 +332,13 @@ constexpr std::uint32_t kC9 = DRIVER_VERIFIER_IOMANAGER_VIOLATION;
 constexpr std::uint32_t kRule = WDMLAB_DDI_RULE_VIOLATION;
 
 const Case kCases[] = {
+    {"CompletesWithStatusPending", kCompleteWithStatusPending, Skip, {{kC9, 0x06, "", "iov_lower"}},
+     RunStatus::Stopped, Routine::Any, true},
+    {"CompletesWithACancelRoutineSet", kCompleteWithCancelRoutine, Skip, {{kC9, 0x07, "", "iov_lower"}},
+     RunStatus::Stopped, Routine::Any, true},
+    {"CompletesAboveDispatchLevel", kCompleteAtHighIrql, Skip, {{kC9, 0x0E, "", "iov_lower"}}, RunStatus::Stopped},
+    {"ReturnsAtAnotherIrql", kReturnAtDispatchLevel, Skip, {{kC9, 0x05, "IrqlReturn", "iov_lower"}},
+     RunStatus::Stopped},
     {"PendingReturnedWithoutMarking", kPendingNotMarked, Skip,
      {{kC9, 0x23D, "MarkIrpPending2", "iov_lower"}, {kRule, 0, "PendedCompletedRequest", "iov_lower"}},
      RunStatus::Idle, Routine::Lower, true},
