@@ -69,8 +69,7 @@ void queue_to_thread(PIRP irp) {
 }
 
 PIRP build_fsd_request(IrpOrigin origin, ULONG major, PDEVICE_OBJECT device, PVOID buffer, ULONG length,
-                       PLARGE_INTEGER offset,
-                       PIO_STATUS_BLOCK status_block) {
+                       PLARGE_INTEGER offset, PIO_STATUS_BLOCK status_block) {
   PIRP irp = new_kernel_irp(device, static_cast<UCHAR>(major), origin);
   if (irp == nullptr) return nullptr;
   irp->UserIosb = status_block;
@@ -154,7 +153,8 @@ PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Devi
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildSynchronousFsdRequest", __builtin_return_address(0),
                                    DeviceObject);
-  PIRP irp = build_fsd_request(IrpOrigin::BuildSynchronousFsd, MajorFunction, DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
+  PIRP irp = build_fsd_request(IrpOrigin::BuildSynchronousFsd, MajorFunction, DeviceObject, Buffer, Length,
+                               StartingOffset, IoStatusBlock);
   if (irp == nullptr) return nullptr;
   irp->UserEvent = Event;
   queue_to_thread(irp);
@@ -166,7 +166,8 @@ PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Dev
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildAsynchronousFsdRequest", __builtin_return_address(0),
                                    DeviceObject);
-  return build_fsd_request(IrpOrigin::BuildAsynchronousFsd, MajorFunction, DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
+  return build_fsd_request(IrpOrigin::BuildAsynchronousFsd, MajorFunction, DeviceObject, Buffer, Length,
+                           StartingOffset, IoStatusBlock);
 }
 
 }  // extern "C"

@@ -27,7 +27,9 @@ const sched::Context* running_context() {
   return scheduler != nullptr ? scheduler->running() : nullptr;
 }
 
-std::uint64_t address_of_routine(PDRIVER_DISPATCH routine) { return address_of(reinterpret_cast<const void*>(routine)); }
+std::uint64_t address_of_routine(PDRIVER_DISPATCH routine) {
+  return address_of(reinterpret_cast<const void*>(routine));
+}
 
 DispatchFrames& frames() { return IoManager::require().dispatch_frames(); }
 
@@ -84,9 +86,9 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
     }
   }
   if (status == STATUS_PENDING && frame.completed_by_driver && !pending) {
-    verifier::rule_violation("PendedCompletedRequest", irp, routine, value,
-                             fmt::format("The dispatch routine completed {} and then returned STATUS_PENDING for it.",
-                                         irp_text(frame)));
+    verifier::rule_violation(
+        "PendedCompletedRequest", irp, routine, value,
+        fmt::format("The dispatch routine completed {} and then returned STATUS_PENDING for it.", irp_text(frame)));
   }
   if (status == STATUS_SUCCESS && !frame.completed && !frame.forwarded) {
     verifier::rule_violation("IrpProcessingComplete", irp, routine, value,
@@ -106,7 +108,8 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
   // Irp->Cancel after setting it, and nothing will ever call it.
   if (!frame.completed && !frame.forwarded && status == STATUS_PENDING && frame.irp->Cancel &&
       frame.irp->CancelRoutine != nullptr) {
-    verifier::rule_violation("IrpCancelField", irp, routine, address_of(reinterpret_cast<const void*>(frame.irp->CancelRoutine)),
+    verifier::rule_violation("IrpCancelField", irp, routine,
+                             address_of(reinterpret_cast<const void*>(frame.irp->CancelRoutine)),
                              fmt::format("The dispatch routine left {} pending with cancel routine {} set although "
                                          "the IRP was cancelled before: after IoSetCancelRoutine a driver checks "
                                          "Irp->Cancel and, if it is set, takes the routine back and completes the "
@@ -121,7 +124,8 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
                                          irp_text(frame)));
   }
   if (frame.remove_lock_holds > 0 && status != STATUS_PENDING && !pending) {
-    verifier::rule_violation(remove_lock_rule(frame.major), irp, routine, static_cast<std::uint64_t>(frame.remove_lock_holds),
+    verifier::rule_violation(remove_lock_rule(frame.major), irp, routine,
+                             static_cast<std::uint64_t>(frame.remove_lock_holds),
                              fmt::format("The dispatch routine for {} returned 0x{:08X} still holding {} remove lock "
                                          "acquisition(s) it made: release the remove lock before the routine returns "
                                          "(or in the completion routine of an IRP it passes down).",
@@ -212,9 +216,9 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
   const bool returns_lower_status = frame.forwarded && status == frame.lower_status;
   if ((frame.flags & kVerifierIoVerification) != 0) {
     if (value == 0xFFFFFFFFu && !returns_lower_status) {
-      (void)io_violation(0x225, routine, irp, value,
-                         fmt::format("The dispatch routine returned 0xFFFFFFFF for {}: an uninitialised status.",
-                                     irp_text(frame)));
+      (void)io_violation(
+          0x225, routine, irp, value,
+          fmt::format("The dispatch routine returned 0xFFFFFFFF for {}: an uninitialised status.", irp_text(frame)));
     }
     if (frame.completed && status != STATUS_PENDING && status != frame.completion_status &&
         !(returns_lower_status && !frame.completed_by_driver)) {
@@ -251,7 +255,8 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
                                      irp_text(frame), value));
     }
   }
-  if ((frame.flags & kVerifierDdiCompliance) != 0) check_dispatch_rules(frame, status, pending, reported_pending_mismatch);
+  if ((frame.flags & kVerifierDdiCompliance) != 0)
+    check_dispatch_rules(frame, status, pending, reported_pending_mismatch);
 }
 
 void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* caller) {
@@ -270,8 +275,7 @@ void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* 
                          address_of(reinterpret_cast<const void*>(irp->CancelRoutine)),
                          fmt::format("IoCallDriver was called for IRP {} while its cancel routine {} is still set: "
                                      "clear it (IoSetCancelRoutine(Irp, NULL)) before passing the IRP on.",
-                                     static_cast<const void*>(irp),
-                                     reinterpret_cast<const void*>(irp->CancelRoutine)));
+                                     static_cast<const void*>(irp), reinterpret_cast<const void*>(irp->CancelRoutine)));
     }
     if (frame != nullptr && current == frame->location && irp->CurrentLocation > 1) {
       // Not skipped: the driver filled in the next location. Who set the routine in its own one?
@@ -280,13 +284,13 @@ void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* 
           top ? (record != nullptr ? record->allocator : nullptr) : driver_of((current + 1)->DeviceObject);
       if (current->CompletionRoutine != nullptr && next->CompletionRoutine == current->CompletionRoutine &&
           next->Context == current->Context && setter != driver) {
-        (void)io_violation(0x207, address_of(caller), address_of(irp),
-                           address_of(reinterpret_cast<const void*>(current->CompletionRoutine)),
-                           fmt::format("IRP {} was passed on with the next stack location copied by hand, "
-                                       "including the upper driver's completion routine {}: it would run twice. "
-                                       "Use IoCopyCurrentIrpStackLocationToNext or IoSkipCurrentIrpStackLocation.",
-                                       static_cast<const void*>(irp),
-                                       reinterpret_cast<const void*>(current->CompletionRoutine)));
+        (void)io_violation(
+            0x207, address_of(caller), address_of(irp),
+            address_of(reinterpret_cast<const void*>(current->CompletionRoutine)),
+            fmt::format("IRP {} was passed on with the next stack location copied by hand, "
+                        "including the upper driver's completion routine {}: it would run twice. "
+                        "Use IoCopyCurrentIrpStackLocationToNext or IoSkipCurrentIrpStackLocation.",
+                        static_cast<const void*>(irp), reinterpret_cast<const void*>(current->CompletionRoutine)));
       } else if ((next->Control & SL_PENDING_RETURNED) != 0) {
         (void)io_violation(0x206, address_of(caller), address_of(irp), 0,
                            fmt::format("IRP {} was passed on with a next stack location whose Control field was not "
@@ -298,11 +302,11 @@ void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* 
     }
     const int remaining = irp->CurrentLocation - 1;
     if (remaining >= 1 && remaining < target->StackSize) {
-      (void)io_violation(0x208, address_of(caller), address_of(irp), address_of(target),
-                         fmt::format("IRP {} is sent to device object {} (StackSize {}) with {} stack location(s) "
-                                     "left: the drivers below it will run out.",
-                                     static_cast<const void*>(irp), static_cast<const void*>(target),
-                                     target->StackSize, remaining));
+      (void)io_violation(
+          0x208, address_of(caller), address_of(irp), address_of(target),
+          fmt::format("IRP {} is sent to device object {} (StackSize {}) with {} stack location(s) "
+                      "left: the drivers below it will run out.",
+                      static_cast<const void*>(irp), static_cast<const void*>(target), target->StackSize, remaining));
     }
   }
   if ((flags & kVerifierDdiCompliance) != 0 && record != nullptr) {
@@ -343,11 +347,11 @@ void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller)
         const PIO_STACK_LOCATION last = reinterpret_cast<PIO_STACK_LOCATION>(irp + 1) + irp->StackCount;
         for (PIO_STACK_LOCATION above = current + 1; above < last; ++above) {
           if (driver_of(above->DeviceObject) != driver) continue;
-          (void)io_violation(0x209, address_of(caller), address_of(irp), address_of(current->DeviceObject),
-                             fmt::format("IoCompleteRequest was called for IRP {} while device object {} below the "
-                                         "caller still holds it (it was passed down and has not come back).",
-                                         static_cast<const void*>(irp),
-                                         static_cast<const void*>(current->DeviceObject)));
+          (void)io_violation(
+              0x209, address_of(caller), address_of(irp), address_of(current->DeviceObject),
+              fmt::format("IoCompleteRequest was called for IRP {} while device object {} below the "
+                          "caller still holds it (it was passed down and has not come back).",
+                          static_cast<const void*>(irp), static_cast<const void*>(current->DeviceObject)));
           break;
         }
       }
@@ -360,12 +364,11 @@ void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller)
                      (from == IrpState::Allocated || from == IrpState::Reclaimed);
     if (own && (record->origin == IrpOrigin::Allocate || record->origin == IrpOrigin::BuildAsynchronousFsd)) {
       const bool allocated = record->origin == IrpOrigin::Allocate;
-      verifier::rule_violation(allocated ? "IoAllocateComplete" : "IoBuildFsdComplete", address_of(irp),
-                               address_of(caller), 0,
-                               fmt::format("IoCompleteRequest was called for IRP {}, which the driver made with {}: "
-                                           "such an IRP is freed (IoFreeIrp) or reused, never completed.",
-                                           static_cast<const void*>(irp),
-                                           allocated ? "IoAllocateIrp" : "IoBuildAsynchronousFsdRequest"));
+      verifier::rule_violation(
+          allocated ? "IoAllocateComplete" : "IoBuildFsdComplete", address_of(irp), address_of(caller), 0,
+          fmt::format("IoCompleteRequest was called for IRP {}, which the driver made with {}: "
+                      "such an IRP is freed (IoFreeIrp) or reused, never completed.",
+                      static_cast<const void*>(irp), allocated ? "IoAllocateIrp" : "IoBuildAsynchronousFsdRequest"));
     }
   }
 }
@@ -412,9 +415,9 @@ void on_free_irp(PIRP irp, const IrpRecord* record, const void* caller) {
     case IrpOrigin::Initialize:
       return;
   }
-  verifier::rule_violation(rule, address_of(irp), address_of(caller), 0,
-                           fmt::format("IoFreeIrp was called for IRP {}, made by {}.", static_cast<const void*>(irp),
-                                       why));
+  verifier::rule_violation(
+      rule, address_of(irp), address_of(caller), 0,
+      fmt::format("IoFreeIrp was called for IRP {}, made by {}.", static_cast<const void*>(irp), why));
 }
 
 void on_completion_routine_ex(const IRP* irp) {

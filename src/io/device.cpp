@@ -149,9 +149,9 @@ VOID NTAPI IoDeleteDevice(PDEVICE_OBJECT DeviceObject) {
   }
   if (node.attached_to != nullptr) {
     (void)io_violation(0x201, address_of(caller), address_of(DeviceObject), 0,
-                 fmt::format("IoDeleteDevice was called for device object {} while it is still attached to device "
-                             "object {}; call IoDetachDevice on the lower device first.",
-                             static_cast<const void*>(DeviceObject), static_cast<const void*>(node.attached_to)));
+                       fmt::format("IoDeleteDevice was called for device object {} while it is still attached to "
+                                   "device object {}; call IoDetachDevice on the lower device first.",
+                                   static_cast<const void*>(DeviceObject), static_cast<const void*>(node.attached_to)));
   }
   node.extension_flags |= kDoeDeletePending;
   io().objects().remove_name(DeviceObject);

@@ -300,7 +300,7 @@ VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize) {
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoInitializeIrp", caller, Irp);
   if (StackSize < 0 || PacketSize < IoSizeOfIrp(StackSize)) {
     io_violation_or_fault(0x200, address_of(caller), address_of(Irp), PacketSize,
-                 fmt::format("IoInitializeIrp: a packet of {} bytes cannot hold an IRP with {} stack "
+                          fmt::format("IoInitializeIrp: a packet of {} bytes cannot hold an IRP with {} stack "
                                       "locations (IoSizeOfIrp({}) = {}).",
                                       PacketSize, StackSize, StackSize, StackSize < 0 ? 0 : IoSizeOfIrp(StackSize)),
                           caller, Irp);

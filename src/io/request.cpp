@@ -17,7 +17,8 @@ namespace {
 // without I/O verification the request stays with the driver and the service returns the status).
 void not_completed(PDEVICE_OBJECT target, PIRP irp, NTSTATUS status) {
   const UCHAR major = reinterpret_cast<PIO_STACK_LOCATION>(irp + 1)[irp->StackCount - 1].MajorFunction;
-  const PDRIVER_DISPATCH routine = major <= IRP_MJ_MAXIMUM_FUNCTION ? target->DriverObject->MajorFunction[major] : nullptr;
+  const PDRIVER_DISPATCH routine =
+      major <= IRP_MJ_MAXIMUM_FUNCTION ? target->DriverObject->MajorFunction[major] : nullptr;
   (void)io_violation(0x226, address_of(reinterpret_cast<const void*>(routine)), address_of(irp),
                      static_cast<std::uint32_t>(status),
                      fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned "
