@@ -17,15 +17,7 @@ constexpr Machine kMachine{.processors = 1, .seed = 1};
 constexpr DWORD kSet = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 Outcome set_with_no_input(const Machine& machine = kMachine) {
-  return play(machine, DISPATCH_LEAVES_CRITICAL_REGION_IMAGE, [](Lab&, UserProcess& app) {
-    auto* returned = app.alloc_array<DWORD>(1);
-    app.run("main", [=] {
-      HANDLE device = open_device(u"\\\\.\\DispatchLeavesCriticalRegion", 0);
-      ASSERT_NE(device, INVALID_HANDLE_VALUE);
-      DeviceIoControl(device, kSet, nullptr, 0, nullptr, 0, returned, nullptr);  // stops the machine
-      ADD_FAILURE() << "the set returned";
-    });
-  });
+  return play_device_control_that_stops(machine, DISPATCH_LEAVES_CRITICAL_REGION_IMAGE, u"\\\\.\\DispatchLeavesCriticalRegion", kSet, 0, 0);
 }
 
 TEST(DispatchLeavesCriticalRegion, IsDriverVerifierViolationC5WithTheRoutineAndBothCounts) {

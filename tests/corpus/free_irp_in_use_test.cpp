@@ -17,15 +17,7 @@ constexpr Machine kMachine{.processors = 1, .seed = 1};
 constexpr DWORD kRefresh = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 Outcome refresh(const Machine& machine = kMachine) {
-  return play(machine, FREE_IRP_IN_USE_IMAGE, [](Lab&, UserProcess& app) {
-    auto* returned = app.alloc_array<DWORD>(1);
-    app.run("main", [=] {
-      HANDLE device = open_device(u"\\\\.\\FreeIrpInUse", 0);
-      ASSERT_NE(device, INVALID_HANDLE_VALUE);
-      DeviceIoControl(device, kRefresh, nullptr, 0, nullptr, 0, returned, nullptr);  // stops the machine
-      ADD_FAILURE() << "the refresh returned";
-    });
-  });
+  return play_device_control_that_stops(machine, FREE_IRP_IN_USE_IMAGE, u"\\\\.\\FreeIrpInUse", kRefresh, 0, 0);
 }
 
 TEST(FreeIrpInUse, IsIoManagerViolation20AWithTheIrp) {

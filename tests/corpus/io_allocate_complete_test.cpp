@@ -18,15 +18,7 @@ constexpr Machine kMachine{.processors = 1, .seed = 1};
 constexpr DWORD kQuery = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 Outcome query_without_input(const Machine& machine = kMachine) {
-  return play(machine, IO_ALLOCATE_COMPLETE_IMAGE, [](Lab&, UserProcess& app) {
-    auto* returned = app.alloc_array<DWORD>(1);
-    app.run("main", [=] {
-      HANDLE device = open_device(u"\\\\.\\IoAllocateComplete", 0);
-      ASSERT_NE(device, INVALID_HANDLE_VALUE);
-      DeviceIoControl(device, kQuery, nullptr, 0, nullptr, 0, returned, nullptr);  // stops the machine
-      ADD_FAILURE() << "the query returned";
-    });
-  });
+  return play_device_control_that_stops(machine, IO_ALLOCATE_COMPLETE_IMAGE, u"\\\\.\\IoAllocateComplete", kQuery, 0, 0);
 }
 
 TEST(IoAllocateComplete, IsWarning239TheRuleThenTheKernelsFault) {

@@ -16,15 +16,7 @@ constexpr Machine kMachine{.processors = 1, .seed = 1};
 constexpr DWORD kPing = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 Outcome ping(const Machine& machine = kMachine) {
-  return play(machine, REMOVE_LOCK_TAG_MISMATCH_IMAGE, [](Lab&, UserProcess& app) {
-    auto* returned = app.alloc_array<DWORD>(1);
-    app.run("main", [=] {
-      HANDLE device = open_device(u"\\\\.\\RemoveLockTagMismatch", 0);
-      ASSERT_NE(device, INVALID_HANDLE_VALUE);
-      DeviceIoControl(device, kPing, nullptr, 0, nullptr, 0, returned, nullptr);  // stops the machine
-      ADD_FAILURE() << "the ping returned";
-    });
-  });
+  return play_device_control_that_stops(machine, REMOVE_LOCK_TAG_MISMATCH_IMAGE, u"\\\\.\\RemoveLockTagMismatch", kPing, 0, 0);
 }
 
 TEST(RemoveLockTagMismatch, IsDriverVerifierViolationD5WithTheLockAndBothTags) {

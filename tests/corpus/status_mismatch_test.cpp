@@ -17,16 +17,7 @@ constexpr Machine kMachine{.processors = 1, .seed = 1};
 constexpr DWORD kQuery = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 Outcome query_with_a_small_buffer(const Machine& machine = kMachine) {
-  return play(machine, STATUS_MISMATCH_IMAGE, [](Lab&, UserProcess& app) {
-    auto* output = static_cast<char*>(app.alloc(2));
-    auto* returned = app.alloc_array<DWORD>(1);
-    app.run("main", [=] {
-      HANDLE device = open_device(u"\\\\.\\StatusMismatch", 0);
-      ASSERT_NE(device, INVALID_HANDLE_VALUE);
-      DeviceIoControl(device, kQuery, nullptr, 0, output, 2, returned, nullptr);  // stops the machine
-      ADD_FAILURE() << "the query returned";
-    });
-  });
+  return play_device_control_that_stops(machine, STATUS_MISMATCH_IMAGE, u"\\\\.\\StatusMismatch", kQuery, 0, 2);
 }
 
 TEST(StatusMismatch, IsIoManagerViolation224WithTheRoutineTheIrpAndTheCompletedStatus) {
