@@ -123,6 +123,21 @@ void check_dispatch_rules(const DispatchFrame& frame, NTSTATUS status, bool pend
                                          "routine's context is never freed.",
                                          irp_text(frame)));
   }
+  if (frame.built_pending != nullptr) {
+    // Still not finished: its event was not waited for (the event usually lives on this routine's
+    // stack, which is about to go).
+    const IrpRecord* built = IoManager::require().irps().find(frame.built_pending);
+    if (built != nullptr && built->serial == frame.built_serial && built->state != IrpState::Free &&
+        !built->quarantined) {
+      const bool ioctl = built->origin == IrpOrigin::BuildDeviceIoControl;
+      verifier::rule_violation(ioctl ? "IoBuildDeviceControlWait" : "IoBuildSynchronousFsdRequestWait",
+                               address_of(frame.built_pending), routine, value,
+                               fmt::format("The dispatch routine for {} sent IRP {} from {}, got STATUS_PENDING and "
+                                           "returned without waiting for the IRP's event.",
+                                           irp_text(frame), static_cast<const void*>(frame.built_pending),
+                                           ioctl ? "IoBuildDeviceIoControlRequest" : "IoBuildSynchronousFsdRequest"));
+    }
+  }
   if (frame.remove_lock_holds > 0 && status != STATUS_PENDING && !pending) {
     verifier::rule_violation(remove_lock_rule(frame.major), irp, routine,
                              static_cast<std::uint64_t>(frame.remove_lock_holds),
@@ -324,8 +339,18 @@ void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* 
 void on_forward_returned(PIRP irp, NTSTATUS status) {
   DispatchFrames& all = frames();
   if (all.empty()) return;
-  if (DispatchFrame* frame = all.innermost_of(sched::calling_driver()); frame != nullptr && frame->irp == irp) {
+  DispatchFrame* frame = all.innermost_of(sched::calling_driver());
+  if (frame == nullptr) return;
+  if (frame->irp == irp) {
     frame->lower_status = status;
+    return;
+  }
+  if (status != STATUS_PENDING) return;
+  const IrpRecord* record = IoManager::require().irps().find(irp);
+  if (record != nullptr &&
+      (record->origin == IrpOrigin::BuildDeviceIoControl || record->origin == IrpOrigin::BuildSynchronousFsd)) {
+    frame->built_pending = irp;
+    frame->built_serial = record->serial;
   }
 }
 

@@ -13,7 +13,8 @@
 //   0xC9/0x224  returned a status other than the IRP's  0xC9/0x23E  marked pending, another status returned
 //   0xC4/0xC5   the thread's APC-disable count changed
 //   rules       MarkIrpPending(2) (without 0x40), PendedCompletedRequest, IrpProcessingComplete,
-//               LowerDriverReturn, RemoveLockRelease<major>, CompletionRoutineRegistered, IrpCancelField
+//               LowerDriverReturn, RemoveLockRelease<major>, CompletionRoutineRegistered, IrpCancelField,
+//               IoBuildDeviceControlWait, IoBuildSynchronousFsdRequestWait
 //
 // The IRP is not touched after the routine returns unless it is still in the driver's hands (it
 // may have been completed and freed meanwhile); what is needed is captured as the walk passes.
@@ -55,6 +56,10 @@ struct DispatchFrame {
   NTSTATUS completion_status = 0;        // Irp->IoStatus.Status when the walk passed, then when it ended
   NTSTATUS lower_status = 0;             // what the routine's last IoCallDriver for the IRP returned
   int remove_lock_holds = 0;             // remove locks the routine acquired and did not release
+  // The last IRP from IoBuildDeviceIoControlRequest / IoBuildSynchronousFsdRequest the routine sent
+  // that came back STATUS_PENDING, and its record's serial (IoBuild*Wait).
+  const IRP* built_pending = nullptr;
+  std::uint64_t built_serial = 0;
   DispatchFrame* outer_for_irp = nullptr;
   const sched::Context* context = nullptr;
 };

@@ -247,6 +247,19 @@ const Dispatch kReturnAtDispatchLevel = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS
   return complete_success(irp);
 };
 
+// Sends a built device control down (the lower driver keeps it), does not wait for it, and
+// completes its own IRP. The event and status block outlive the routine so the late completion
+// has somewhere to write.
+KEVENT g_built_event;
+IO_STATUS_BLOCK g_built_status;
+const Dispatch kSendBuiltIoctlWithoutWaiting = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  KeInitializeEvent(&g_built_event, NotificationEvent, FALSE);
+  PIRP built = IoBuildDeviceIoControlRequest(0x222003, g.upper_next, nullptr, 0, nullptr, 0, TRUE, &g_built_event,
+                                             &g_built_status);
+  (void)IoCallDriver(g.upper_next, built);
+  return complete_success(irp);
+};
+
 // --- the sender --------------------------------------------------------------------------------
 
 struct Sent {
@@ -386,6 +399,8 @@ const Case kCases[] = {
      {{kRule, 0, "CompletionRoutineRegistered", "iov_upper"}}, RunStatus::Idle},
     {"SetsACancelRoutineWithoutCheckingCancel", kSetCancelRoutineOnACancelledIrp, Skip,
      {{kRule, 0, "IrpCancelField", "iov_lower"}}, RunStatus::Idle},
+    {"DoesNotWaitForABuiltDeviceControl", Keep, kSendBuiltIoctlWithoutWaiting,
+     {{kRule, 0, "IoBuildDeviceControlWait", "iov_upper"}}, RunStatus::Idle},
     {"FreesABuiltDeviceControlIrp", Complete, kFreeBuiltIoctl,
      {{kRule, 0, "IoBuildDeviceControlNoFree", "iov_upper"}, {kC9, 0x02, "", "iov_upper"}}, RunStatus::Stopped},
 };
@@ -489,6 +504,24 @@ TEST(IoVerification, CorrectDriversRaiseNothing) {
       EXPECT_TRUE(outcome.findings.empty()) << outcome.summaries();
     }
   }
+}
+
+// Building a device control, sending it and waiting for it when it pends raises nothing.
+TEST(IoVerification, WaitingForABuiltDeviceControlRaisesNothing) {
+  const Dispatch build_send_and_wait = [](PDEVICE_OBJECT device, PIRP irp) -> NTSTATUS {
+    KEVENT event;
+    IO_STATUS_BLOCK status_block;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
+    PIRP built = IoBuildDeviceIoControlRequest(0x222003, g.upper_next, nullptr, 0, nullptr, 0, TRUE, &event,
+                                               &status_block);
+    if (IoCallDriver(g.upper_next, built) == STATUS_PENDING) {
+      KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr);
+    }
+    return Skip(device, irp);
+  };
+  const Outcome outcome = run_stack(Complete, build_send_and_wait, VerifierOptions::standard());
+  EXPECT_EQ(outcome.status, RunStatus::Idle);
+  EXPECT_TRUE(outcome.findings.empty()) << outcome.summaries();
 }
 
 }  // namespace
