@@ -157,6 +157,29 @@ void check_completion_ex(const IrpRecord& record, PIRP irp, const void* caller, 
                                                         static_cast<const void*>(irp), what)});
 }
 
+// Whether `address` lies in the image of `driver` (drivers loaded without an image have no size).
+bool in_image(const DRIVER_OBJECT* driver, const void* address) {
+  const auto start = reinterpret_cast<std::uintptr_t>(driver->DriverStart);
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  return driver->DriverSize != 0 && at >= start && at - start < driver->DriverSize;
+}
+
+// 0xC9 / 0x229: the routine passed its IRP down, the lower driver still holds it, and the routine
+// set a cancel routine of its own on it: the cancel routine can run while the lower driver works
+// on the IRP. Recognised by the cancel routine's address in the driver's image.
+void check_cancel_routine_below(const DispatchFrame& frame) {
+  const auto cancel = reinterpret_cast<const void*>(frame.irp->CancelRoutine);
+  if (cancel == nullptr || frame.irp->CurrentLocation > frame.irp->StackCount) return;
+  const PDEVICE_OBJECT holder = frame.irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
+  if (holder == frame.device || holder == nullptr || holder->DriverObject == frame.device->DriverObject) return;
+  if (!in_image(frame.device->DriverObject, cancel)) return;
+  (void)io_violation(0x229, address_of_routine(frame.routine), address_of(frame.irp), address_of(cancel),
+                     fmt::format("The dispatch routine for {} passed the IRP down to device object {}, which still "
+                                 "holds it, and set cancel routine {} on it: a driver sets a cancel routine only on "
+                                 "an IRP it holds itself.",
+                                 irp_text(frame), static_cast<const void*>(holder), cancel));
+}
+
 }  // namespace
 
 std::uint32_t apc_disable_count() {
@@ -243,6 +266,7 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
                                      "it completed it with.",
                                      value, irp_text(frame), static_cast<std::uint32_t>(frame.completion_status)));
     }
+    if (!frame.completed && frame.forwarded && status == STATUS_PENDING) check_cancel_routine_below(frame);
     const std::uint32_t apc_now = apc_disable_count();
     if (apc_now != frame.apc_disable_before) {
       (void)verifier::violation(

@@ -43,9 +43,15 @@ NTSTATUS NTAPI LowerEntry(PDRIVER_OBJECT driver, PUNICODE_STRING) {
   return STATUS_SUCCESS;
 }
 
+// iov_upper's cancel routine. The test binary is no driver image, so iov_upper claims this routine
+// as its whole image (DriverStart/DriverSize), which is how 0xC9/0x229 tells whose routine it is.
+VOID NTAPI UpperCancel(PDEVICE_OBJECT, PIRP) {}
+
 NTSTATUS NTAPI UpperEntry(PDRIVER_OBJECT driver, PUNICODE_STRING) {
   const NTSTATUS status = IoCreateDevice(driver, 0, nullptr, FILE_DEVICE_UNKNOWN, 0, FALSE, &g.upper);
   if (!NT_SUCCESS(status)) return status;
+  driver->DriverStart = reinterpret_cast<PVOID>(&UpperCancel);
+  driver->DriverSize = 1;
   g.upper_next = IoAttachDeviceToDeviceStack(g.upper, g.lower);
   driver->MajorFunction[IRP_MJ_INTERNAL_DEVICE_CONTROL] = UpperDispatch;
   return STATUS_SUCCESS;
@@ -260,6 +266,15 @@ const Dispatch kSendBuiltIoctlWithoutWaiting = [](PDEVICE_OBJECT, PIRP irp) -> N
   return complete_success(irp);
 };
 
+// Passes the IRP down (the lower driver keeps it) and then makes it cancelable with a routine of
+// its own, although the lower driver holds it.
+const Dispatch kSetCancelRoutineWhileBelow = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+  IoCopyCurrentIrpStackLocationToNext(irp);
+  const NTSTATUS status = IoCallDriver(g.upper_next, irp);
+  if (status == STATUS_PENDING) IoSetCancelRoutine(irp, UpperCancel);
+  return status;
+};
+
 // --- the sender --------------------------------------------------------------------------------
 
 struct Sent {
@@ -401,6 +416,8 @@ const Case kCases[] = {
      {{kRule, 0, "IrpCancelField", "iov_lower"}}, RunStatus::Idle},
     {"DoesNotWaitForABuiltDeviceControl", Keep, kSendBuiltIoctlWithoutWaiting,
      {{kRule, 0, "IoBuildDeviceControlWait", "iov_upper"}}, RunStatus::Idle},
+    {"SetsACancelRoutineWhileALowerDriverHoldsIt", Keep, kSetCancelRoutineWhileBelow,
+     {{kC9, 0x229, "", "iov_upper"}}, RunStatus::Stopped, Routine::Upper, true},
     {"FreesABuiltDeviceControlIrp", Complete, kFreeBuiltIoctl,
      {{kRule, 0, "IoBuildDeviceControlNoFree", "iov_upper"}, {kC9, 0x02, "", "iov_upper"}}, RunStatus::Stopped},
 };
