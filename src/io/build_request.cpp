@@ -22,9 +22,10 @@ using namespace wdmlab::io;
 
 namespace {
 
-PIRP new_kernel_irp(PDEVICE_OBJECT device, UCHAR major) {
+PIRP new_kernel_irp(PDEVICE_OBJECT device, UCHAR major, IrpOrigin origin) {
   PIRP irp = IoManager::require().allocate_irp(device->StackSize, false, wdmlab::sched::calling_driver());
   if (irp == nullptr) return nullptr;
+  IoManager::require().irps().find(irp)->origin = origin;
   irp->Tail.Overlay.Thread = wdmlab::ps::ProcessManager::require().current_thread();
   irp->RequestorMode = KernelMode;
   IoGetNextIrpStackLocation(irp)->MajorFunction = major;
@@ -67,9 +68,9 @@ void queue_to_thread(PIRP irp) {
   InsertHeadList(&thread->IrpList, &irp->ThreadListEntry);
 }
 
-PIRP build_fsd_request(ULONG major, PDEVICE_OBJECT device, PVOID buffer, ULONG length, PLARGE_INTEGER offset,
-                       PIO_STATUS_BLOCK status_block) {
-  PIRP irp = new_kernel_irp(device, static_cast<UCHAR>(major));
+PIRP build_fsd_request(IrpOrigin origin, ULONG major, PDEVICE_OBJECT device, PVOID buffer, ULONG length,
+                       PLARGE_INTEGER offset, PIO_STATUS_BLOCK status_block) {
+  PIRP irp = new_kernel_irp(device, static_cast<UCHAR>(major), origin);
   if (irp == nullptr) return nullptr;
   irp->UserIosb = status_block;
   if (major != IRP_MJ_READ && major != IRP_MJ_WRITE) return irp;
@@ -103,8 +104,9 @@ PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT Dev
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildDeviceIoControlRequest", __builtin_return_address(0),
                                    DeviceObject, "IrqlIoPassive1");
-  PIRP irp = new_kernel_irp(DeviceObject, InternalDeviceIoControl ? IRP_MJ_INTERNAL_DEVICE_CONTROL
-                                                                   : IRP_MJ_DEVICE_CONTROL);
+  PIRP irp = new_kernel_irp(DeviceObject,
+                            InternalDeviceIoControl ? IRP_MJ_INTERNAL_DEVICE_CONTROL : IRP_MJ_DEVICE_CONTROL,
+                            IrpOrigin::BuildDeviceIoControl);
   if (irp == nullptr) return nullptr;
   irp->UserIosb = IoStatusBlock;
   irp->UserEvent = Event;
@@ -151,7 +153,8 @@ PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Devi
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildSynchronousFsdRequest", __builtin_return_address(0),
                                    DeviceObject);
-  PIRP irp = build_fsd_request(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
+  PIRP irp = build_fsd_request(IrpOrigin::BuildSynchronousFsd, MajorFunction, DeviceObject, Buffer, Length,
+                               StartingOffset, IoStatusBlock);
   if (irp == nullptr) return nullptr;
   irp->UserEvent = Event;
   queue_to_thread(irp);
@@ -163,7 +166,8 @@ PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Dev
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(APC_LEVEL, "IoBuildAsynchronousFsdRequest", __builtin_return_address(0),
                                    DeviceObject);
-  return build_fsd_request(MajorFunction, DeviceObject, Buffer, Length, StartingOffset, IoStatusBlock);
+  return build_fsd_request(IrpOrigin::BuildAsynchronousFsd, MajorFunction, DeviceObject, Buffer, Length,
+                           StartingOffset, IoStatusBlock);
 }
 
 }  // extern "C"

@@ -9,6 +9,7 @@
 #include "ke/bugcheck.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 namespace wdmlab::io {
 
@@ -34,25 +35,21 @@ PDEVICE_OBJECT holder_of(const IRP* irp) {
 
 void report_never_completed(PIRP irp) {
   PDEVICE_OBJECT device = holder_of(irp);
-  Finding finding;
-  finding.code = DRIVER_VERIFIER_DETECTED_VIOLATION;
-  finding.name = bug_check_name(DRIVER_VERIFIER_DETECTED_VIOLATION);
-  finding.parameters = {0x135, address_of(irp), kRundownMilliseconds, 0};
-  finding.severity = Severity::NonFatal;
   const base::DriverIdentity* driver = driver_of(device);
-  if (driver != nullptr) finding.driver = driver->name;
-  finding.description = fmt::format(
-      "IRP {} (major function 0x{:02x}) was cancelled when the thread that issued it ended, and {} did not "
-      "complete it within {} seconds. The I/O manager disassociates it from the thread and lets the thread end; "
-      "a driver must complete a cancelled IRP promptly (set a cancel routine on every IRP it holds for an "
-      "unbounded time, or use a cancel-safe queue).",
-      static_cast<const void*>(irp),
-      reinterpret_cast<const IO_STACK_LOCATION*>(irp + 1)[irp->StackCount - 1].MajorFunction,
-      device != nullptr ? fmt::format("device object {} ({})", static_cast<const void*>(device),
-                                      driver != nullptr ? driver->name : std::string("unknown driver"))
-                        : std::string("its driver"),
-      kRundownMilliseconds / 1000);
-  sched::Scheduler::current()->report(std::move(finding));
+  (void)verifier::violation(
+      {.parameters = {0x135, address_of(irp), kRundownMilliseconds, 0},
+       .description = fmt::format(
+           "IRP {} (major function 0x{:02x}) was cancelled when the thread that issued it ended, and {} did not "
+           "complete it within {} seconds. The I/O manager disassociates it from the thread and lets the thread end; "
+           "a driver must complete a cancelled IRP promptly (set a cancel routine on every IRP it holds for an "
+           "unbounded time, or use a cancel-safe queue).",
+           static_cast<const void*>(irp),
+           reinterpret_cast<const IO_STACK_LOCATION*>(irp + 1)[irp->StackCount - 1].MajorFunction,
+           device != nullptr ? fmt::format("device object {} ({})", static_cast<const void*>(device),
+                                           driver != nullptr ? driver->name : std::string("unknown driver"))
+                             : std::string("its driver"),
+           kRundownMilliseconds / 1000),
+       .driver = driver});
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "ex/executive.hpp"
 #include "io/completion_port.hpp"
+#include "io/ddi_rules.hpp"
 #include "io/device.hpp"
 #include "io/driver.hpp"
 #include "io/file.hpp"
@@ -22,6 +23,7 @@
 #include "ob/object.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 extern "C" NTSTATUS NTAPI wdmlab_io_invalid_device_request(PDEVICE_OBJECT DeviceObject, PIRP Irp);
 
@@ -124,9 +126,10 @@ VOID NTAPI user_completion_rundown(PKAPC apc) {
   IoManager::require().free_irp(irp, nullptr);
 }
 
-// Bug check for IoCompleteRequest finding Information larger than the output buffer of a
-// buffered request (0xC9 / 0x312 is a non-fatal I/O verification error: reported, run goes on).
+// IoCompleteRequest finding Information larger than the output buffer of a buffered request
+// (0xC9 / 0x312 is a non-fatal I/O verification error: reported, the run goes on).
 void check_buffered_information(PIRP irp, const void* caller) {
+  if (!verifier::active(kVerifierIoVerification)) return;
   if ((irp->Flags & IRP_BUFFERED_IO) == 0 || (irp->Flags & IRP_INPUT_OPERATION) == 0 || irp->StackCount <= 0) return;
   if (NT_ERROR(irp->IoStatus.Status)) return;
   const auto* first = reinterpret_cast<const IO_STACK_LOCATION*>(irp + 1) + (irp->StackCount - 1);
@@ -139,16 +142,61 @@ void check_buffered_information(PIRP irp, const void* caller) {
     return;
   }
   if (irp->IoStatus.Information <= output_length) return;
-  Finding finding;
-  finding.code = DRIVER_VERIFIER_IOMANAGER_VIOLATION;
-  finding.name = bug_check_name(DRIVER_VERIFIER_IOMANAGER_VIOLATION);
-  finding.parameters = {0x312, address_of(caller), address_of(irp), irp->IoStatus.Information};
-  finding.severity = Severity::NonFatal;
-  finding.description = fmt::format(
-      "IRP {} completed with IoStatus.Information = {} but the caller's output buffer holds {} bytes: the I/O "
-      "manager copies Information bytes from the system buffer to the caller, past the end of its buffer.",
-      static_cast<const void*>(irp), irp->IoStatus.Information, output_length);
-  sched::Scheduler::current()->report(std::move(finding));
+  (void)io_violation(
+      0x312, address_of(caller), address_of(irp), irp->IoStatus.Information,
+      fmt::format("IRP {} completed with IoStatus.Information = {} but the caller's output buffer holds {} bytes: the "
+                  "I/O manager copies Information bytes from the system buffer to the caller, past the end of its "
+                  "buffer.",
+                  static_cast<const void*>(irp), irp->IoStatus.Information, output_length));
+}
+
+// Runs a completion routine charged to the driver above (`upper`, or the IRP's allocator past the
+// top), with the I/O verification checks of what it did: the IRQL and APC-disable count it returned
+// with (0xC4/0xFA, 0xFB) and, for a routine that lets completion go on, no cancel routine set
+// (0xC9/0x23C) and IoMarkIrpPending when PendingReturned (0xC9/0x228: the lab then marks the
+// location itself, so the request still finishes).
+NTSTATUS call_completion_routine(PIO_COMPLETION_ROUTINE routine, PDEVICE_OBJECT upper, PIRP irp, PVOID context,
+                                 const IrpRecord* record) {
+  DriverScope scope(upper != nullptr ? driver_of(upper) : record != nullptr ? record->allocator : nullptr);
+  const bool checked = verifier::active(kVerifierIoVerification);
+  const KIRQL irql = ke::current_irql();
+  const std::uint32_t apc_disable = checked ? ddi::apc_disable_count() : 0;
+  const bool pending_returned = irp->PendingReturned != FALSE;
+  const NTSTATUS result = routine(upper, irp, context);
+  if (!checked) return result;
+  const std::uint64_t address = address_of(reinterpret_cast<const void*>(routine));
+  if (const KIRQL after = ke::current_irql(); after != irql) {
+    (void)verifier::violation({.parameters = {0xFA, address, irql, after},
+                               .description = fmt::format("Completion routine {} returned at IRQL {}; it was called "
+                                                          "at IRQL {}.",
+                                                          reinterpret_cast<const void*>(routine), after, irql)});
+  }
+  if (const std::uint32_t after = ddi::apc_disable_count(); after != apc_disable) {
+    (void)verifier::violation({.parameters = {0xFB, address, apc_disable, after},
+                               .description = fmt::format("Completion routine {} returned with the thread's "
+                                                          "APC-disable count 0x{:X}; it was 0x{:X} when it was called.",
+                                                          reinterpret_cast<const void*>(routine), after,
+                                                          apc_disable)});
+  }
+  if (result == STATUS_MORE_PROCESSING_REQUIRED) return result;
+  if (irp->CancelRoutine != nullptr) {
+    (void)io_violation(0x23C, address, address_of(irp), address_of(reinterpret_cast<const void*>(irp->CancelRoutine)),
+                       fmt::format("Completion routine {} let the completion of IRP {} go on with cancel routine {} "
+                                   "set: a completed IRP must not keep a cancel routine.",
+                                   reinterpret_cast<const void*>(routine), static_cast<const void*>(irp),
+                                   reinterpret_cast<const void*>(irp->CancelRoutine)));
+  }
+  if (pending_returned && upper != nullptr &&
+      (IoGetCurrentIrpStackLocation(irp)->Control & SL_PENDING_RETURNED) == 0) {
+    if (io_violation(0x228, address, address_of(irp), 0,
+                     fmt::format("Completion routine {} let the completion of IRP {} go on without calling "
+                                 "IoMarkIrpPending although Irp->PendingReturned is TRUE: the driver above will not "
+                                 "know the request was pending.",
+                                 reinterpret_cast<const void*>(routine), static_cast<const void*>(irp)))) {
+      IoMarkIrpPending(irp);
+    }
+  }
+  return result;
 }
 
 }  // namespace
@@ -156,19 +204,23 @@ void check_buffered_information(PIRP irp, const void* caller) {
 NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
   const KIRQL irql = ke::current_irql();
   if (irql > DISPATCH_LEVEL) {
-    io_violation(0x10, irql, 0, 0, fmt::format("IoCallDriver was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
+    (void)io_violation(0x10, irql, 0, 0,
+                       fmt::format("IoCallDriver was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
   }
   IrpRecord* record = IoManager::require().irps().find(irp);
   if (irp == nullptr || (record != nullptr && record->quarantined) || irp->Type != IO_TYPE_IRP) {
-    io_violation(0x03, address_of(irp), 0, 0,
-                 fmt::format("IoCallDriver was given {}, which is not an IRP (its Type is not IO_TYPE_IRP).",
-                             static_cast<const void*>(irp)));
+    io_violation_or_fault(0x03, address_of(irp), 0, 0,
+                          fmt::format("IoCallDriver was given {}, which is not an IRP (its Type is not IO_TYPE_IRP).",
+                                      static_cast<const void*>(irp)),
+                          caller, irp);
   }
   if (!is_device(device)) {
-    io_violation(0x04, address_of(device), 0, 0,
-                 fmt::format("IoCallDriver was given {}, which is not a device object.",
-                             static_cast<const void*>(device)));
+    io_violation_or_fault(0x04, address_of(device), 0, 0,
+                          fmt::format("IoCallDriver was given {}, which is not a device object.",
+                                      static_cast<const void*>(device)),
+                          caller, device);
   }
+  if (caller != nullptr) ddi::on_forward(irp, record, device, caller);
   if (record != nullptr && !apply(*record, IrpEvent::Call).allowed) {
     report_bad_transition(irp, IrpEvent::Call, record->state, caller);
   }
@@ -183,29 +235,33 @@ NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
   PIO_STACK_LOCATION location = --irp->Tail.Overlay.CurrentStackLocation;
   location->DeviceObject = device;
   log_irp_dispatch(device, irp);
-  PDRIVER_DISPATCH dispatch = location->MajorFunction <= IRP_MJ_MAXIMUM_FUNCTION
-                                  ? device->DriverObject->MajorFunction[location->MajorFunction]
-                                  : &wdmlab_io_invalid_device_request;
+  const UCHAR major = location->MajorFunction;
+  PDRIVER_DISPATCH dispatch = major <= IRP_MJ_MAXIMUM_FUNCTION ? device->DriverObject->MajorFunction[major]
+                                                               : &wdmlab_io_invalid_device_request;
   NTSTATUS status;
   {
     DriverScope scope(driver_of(device));
+    ddi::DispatchFrame frame;
+    const bool watched = ddi::begin_dispatch(frame, device, irp, dispatch);
     status = dispatch(device, irp);
+    if (watched) ddi::end_dispatch(frame, status);
+    const KIRQL after = ke::current_irql();
+    if (after != irql) {
+      (void)io_violation(0x05, address_of(device), irql, after,
+                         fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned "
+                                     "at IRQL {}; it was called at IRQL {}.",
+                                     major, static_cast<const void*>(device), after, irql));
+    }
   }
-  const KIRQL after = ke::current_irql();
-  if (after != irql) {
-    io_violation(0x05, address_of(device), irql, after,
-                 fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned at IRQL "
-                             "{}; it was called at IRQL {}.",
-                             location->MajorFunction, static_cast<const void*>(device), after, irql));
-  }
+  if (caller != nullptr) ddi::on_forward_returned(irp, status);
   return status;
 }
 
 void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
   const KIRQL irql = ke::current_irql();
   if (irql > DISPATCH_LEVEL) {
-    io_violation(0x0E, irql, address_of(irp), 0,
-                 fmt::format("IoCompleteRequest was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
+    (void)io_violation(0x0E, irql, address_of(irp), 0,
+                       fmt::format("IoCompleteRequest was called at IRQL {}; the limit is DISPATCH_LEVEL.", irql));
   }
   IoManager& manager = IoManager::require();
   IrpRecord* record = manager.irps().find(irp);
@@ -218,22 +274,25 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
   }
   const NTSTATUS status = irp->IoStatus.Status;
   if (status == STATUS_PENDING || status == static_cast<NTSTATUS>(-1)) {
-    io_violation(0x06, static_cast<std::uint32_t>(status), address_of(irp), 0,
-                 fmt::format("IoCompleteRequest was called for IRP {} with IoStatus.Status 0x{:08X}: a completed IRP "
-                             "needs its final status.",
-                             static_cast<const void*>(irp), static_cast<std::uint32_t>(status)));
+    (void)io_violation(0x06, static_cast<std::uint32_t>(status), address_of(irp), 0,
+                       fmt::format("IoCompleteRequest was called for IRP {} with IoStatus.Status 0x{:08X}: a "
+                                   "completed IRP needs its final status.",
+                                   static_cast<const void*>(irp), static_cast<std::uint32_t>(status)));
   }
   if (irp->CancelRoutine != nullptr) {
-    io_violation(0x07, address_of(reinterpret_cast<const void*>(irp->CancelRoutine)), address_of(irp), 0,
-                 fmt::format("IoCompleteRequest was called for IRP {} while its cancel routine is still set; clear "
-                             "it with IoSetCancelRoutine(Irp, NULL) first.",
-                             static_cast<const void*>(irp)));
+    (void)io_violation(0x07, address_of(reinterpret_cast<const void*>(irp->CancelRoutine)), address_of(irp), 0,
+                       fmt::format("IoCompleteRequest was called for IRP {} while its cancel routine is still set; "
+                                   "clear it with IoSetCancelRoutine(Irp, NULL) first.",
+                                   static_cast<const void*>(irp)));
   }
-  if (record != nullptr && !apply(*record, IrpEvent::Complete).allowed) {
-    report_bad_transition(irp, IrpEvent::Complete, record->state, caller);
+  if (record != nullptr) {
+    const IrpTransition transition = apply(*record, IrpEvent::Complete);
+    if (!transition.allowed) report_bad_transition(irp, IrpEvent::Complete, record->state, caller);
+    if (caller != nullptr) ddi::on_complete(irp, record, transition.from, caller);
   }
   check_buffered_information(irp, caller);
   log_irp_completion(irp);
+  const bool watched = !manager.dispatch_frames().empty();
 
   for (PIO_STACK_LOCATION location = IoGetCurrentIrpStackLocation(irp); irp->CurrentLocation <= irp->StackCount;
        ++location) {
@@ -241,17 +300,14 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     const UCHAR control = location->Control;
     PIO_COMPLETION_ROUTINE routine = location->CompletionRoutine;
     PVOID context = location->Context;
+    if (watched) ddi::on_location_completed(irp, location);
     clear_location(location);
     ++irp->CurrentLocation;
     ++irp->Tail.Overlay.CurrentStackLocation;
     if (routine != nullptr && invokes(control, irp)) {
       PDEVICE_OBJECT upper =
           irp->CurrentLocation == irp->StackCount + 1 ? nullptr : IoGetCurrentIrpStackLocation(irp)->DeviceObject;
-      NTSTATUS result;
-      {
-        DriverScope scope(upper != nullptr ? driver_of(upper) : record != nullptr ? record->allocator : nullptr);
-        result = routine(upper, irp, context);
-      }
+      const NTSTATUS result = call_completion_routine(routine, upper, irp, context, record);
       if (result == STATUS_MORE_PROCESSING_REQUIRED) {
         if (record != nullptr && !apply(*record, IrpEvent::Reclaim).allowed) {
           report_bad_transition(irp, IrpEvent::Reclaim, record->state, caller);
@@ -266,6 +322,7 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
   if (record != nullptr && !apply(*record, IrpEvent::WalkDone).allowed) {
     report_bad_transition(irp, IrpEvent::WalkDone, record->state, caller);
   }
+  if (watched) ddi::on_walk_end(irp);
   unlock_mdls(irp);
   if ((irp->Flags & IRP_CLOSE_OPERATION) != 0) {
     // Cleanup and close requests go straight back to the thread that waits for them, which frees
@@ -428,9 +485,14 @@ NTSTATUS NTAPI IoSetCompletionRoutineEx(PDEVICE_OBJECT DeviceObject, PIRP Irp, P
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoSetCompletionRoutineEx", __builtin_return_address(0), Irp);
   auto* block = new (std::nothrow) CompletionRoutineEx{CompletionRoutine, Context, DeviceObject};
-  if (block == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
+  if (block == nullptr) {
+    // IoSetCompletionExCompleteIrp: the driver must now neither complete nor pass on the IRP.
+    if (IrpRecord* record = IoManager::require().irps().find(Irp)) record->verifier_bits |= kIrpCompletionExFailed;
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
   IoManager::require().objects().reference(DeviceObject);
   IoSetCompletionRoutine(Irp, &completion_routine_ex, block, InvokeOnSuccess, InvokeOnError, InvokeOnCancel);
+  ddi::on_completion_routine_ex(Irp);
   return STATUS_SUCCESS;
 }
 

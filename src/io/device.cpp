@@ -73,8 +73,10 @@ IoManager& io() { return IoManager::require(); }
 
 void require_device(const DEVICE_OBJECT* device, const char* routine, const void* caller) {
   if (!is_device(device)) {
-    io_violation(0x204, address_of(caller), 0, address_of(device),
-                 fmt::format("{} was given {}, which is not a device object.", routine, static_cast<const void*>(device)));
+    io_violation_or_fault(0x204, address_of(caller), 0, address_of(device),
+                          fmt::format("{} was given {}, which is not a device object.", routine,
+                                      static_cast<const void*>(device)),
+                          caller, device);
   }
 }
 
@@ -140,15 +142,16 @@ VOID NTAPI IoDeleteDevice(PDEVICE_OBJECT DeviceObject) {
   require_device(DeviceObject, "IoDeleteDevice", caller);
   DeviceNode& node = node_of(DeviceObject);
   if ((node.extension_flags & kDoeDeletePending) != 0) {
-    io_violation(0x240, address_of(caller), 0, address_of(DeviceObject),
-                 fmt::format("IoDeleteDevice was called twice for device object {}.",
-                             static_cast<const void*>(DeviceObject)));
+    (void)io_violation(0x240, address_of(caller), 0, address_of(DeviceObject),
+                       fmt::format("IoDeleteDevice was called twice for device object {}.",
+                                   static_cast<const void*>(DeviceObject)));
+    return;  // the device is already on its way out
   }
   if (node.attached_to != nullptr) {
-    io_violation(0x201, address_of(caller), address_of(DeviceObject), 0,
-                 fmt::format("IoDeleteDevice was called for device object {} while it is still attached to device "
-                             "object {}; call IoDetachDevice on the lower device first.",
-                             static_cast<const void*>(DeviceObject), static_cast<const void*>(node.attached_to)));
+    (void)io_violation(0x201, address_of(caller), address_of(DeviceObject), 0,
+                       fmt::format("IoDeleteDevice was called for device object {} while it is still attached to "
+                                   "device object {}; call IoDetachDevice on the lower device first.",
+                                   static_cast<const void*>(DeviceObject), static_cast<const void*>(node.attached_to)));
   }
   node.extension_flags |= kDoeDeletePending;
   io().objects().remove_name(DeviceObject);
@@ -193,10 +196,11 @@ VOID NTAPI IoDetachDevice(PDEVICE_OBJECT TargetDevice) {
   require_device(TargetDevice, "IoDetachDevice", caller);
   PDEVICE_OBJECT upper = TargetDevice->AttachedDevice;
   if (upper == nullptr) {
-    io_violation(0x202, address_of(caller), address_of(TargetDevice), 0,
-                 fmt::format("IoDetachDevice was called for device object {}, which has no device attached above "
-                             "it (detached twice?).",
-                             static_cast<const void*>(TargetDevice)));
+    (void)io_violation(0x202, address_of(caller), address_of(TargetDevice), 0,
+                       fmt::format("IoDetachDevice was called for device object {}, which has no device attached "
+                                   "above it (detached twice?).",
+                                   static_cast<const void*>(TargetDevice)));
+    return;  // nothing is attached: nothing to detach
   }
   node_of(upper).attached_to = nullptr;
   TargetDevice->AttachedDevice = nullptr;

@@ -34,6 +34,8 @@ inline constexpr ULONG kDoeStartPending = 0x00000010;
 // StartIo attributes (IoSetStartIoAttributes) and state.
 inline constexpr ULONG kDoeSioDeferred = 0x00000001;
 inline constexpr ULONG kDoeSioNoCancel = 0x00000002;
+// The lab's: IoSetStartIoAttributes was called with NonCancelable FALSE (DDI rule StartIoCancel).
+inline constexpr ULONG kDoeSioCancelableSet = 0x00000004;
 
 struct DeviceNode {
   DEVOBJ_EXTENSION header;      // Type = IO_TYPE_DEVICE_OBJECT_EXTENSION, Size, DeviceObject

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/check.hpp"
+#include "io/ddi_rules.hpp"
 #include "io/driver.hpp"
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
@@ -87,8 +88,9 @@ void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const
                                 irp_pointer, to_string(state)));
     case IrpEvent::Call:
       if (state == IrpState::Free) {
-        io_violation(0x03, address_of(irp), 0, 0,
-                     fmt::format("IoCallDriver was given IRP {}, which was already freed.", irp_pointer));
+        io_violation_or_fault(0x03, address_of(irp), 0, 0,
+                              fmt::format("IoCallDriver was given IRP {}, which was already freed.", irp_pointer),
+                              caller, irp);
       }
       ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
                     fmt::format("IoCallDriver was given IRP {} after it was completed ({}); a completed IRP "
@@ -96,17 +98,20 @@ void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const
                                 irp_pointer, to_string(state)));
     case IrpEvent::Free:
       if (state == IrpState::Free) {
-        io_violation(0x01, address_of(irp), 0, 0,
-                     fmt::format("IoFreeIrp was called for IRP {}, which was already freed.", irp_pointer));
+        io_violation_or_fault(0x01, address_of(irp), 0, 0,
+                              fmt::format("IoFreeIrp was called for IRP {}, which was already freed.", irp_pointer),
+                              caller, irp);
       }
-      io_violation(0x20A, address_of(caller), address_of(irp), 0,
-                   fmt::format("IoFreeIrp was called for IRP {} while it is {}: drivers are still using it.",
-                               irp_pointer, to_string(state)));
+      io_violation_or_fault(0x20A, address_of(caller), address_of(irp), 0,
+                            fmt::format("IoFreeIrp was called for IRP {} while it is {}: drivers are still using it.",
+                                        irp_pointer, to_string(state)),
+                            caller, irp);
     case IrpEvent::Initialize:
     case IrpEvent::Reuse:
-      io_violation(0x310, address_of(caller), address_of(irp), 0,
-                   fmt::format("{} was called for IRP {} while it is {}.", to_string(event), irp_pointer,
-                               to_string(state)));
+      (void)io_violation(0x310, address_of(caller), address_of(irp), 0,
+                         fmt::format("{} was called for IRP {} while it is {}.", to_string(event), irp_pointer,
+                                     to_string(state)));
+      return;
     default:
       break;
   }
@@ -221,6 +226,8 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
   record.quota = charge_quota;
   record.system_buffer_length = 0;
   record.disassociated = false;
+  record.origin = IrpOrigin::IoManager;
+  record.verifier_bits = 0;
   (void)apply(record, IrpEvent::Allocate);
   lay_out_irp(irp, IoSizeOfIrp(stack_size), stack_size);
   irp->AllocationFlags =
@@ -232,16 +239,21 @@ void IoManager::free_irp(IRP* irp, const void* caller) {
   ke::require_irql_at_most(DISPATCH_LEVEL, "IoFreeIrp", caller, irp);
   IrpRecord* record = irps_.find(irp);
   if (irp == nullptr || (record != nullptr && record->quarantined) || irp->Type != IO_TYPE_IRP) {
-    io_violation(0x01, address_of(irp), 0, 0,
-                 fmt::format("IoFreeIrp was given {}, which is not an IRP (its Type is not IO_TYPE_IRP; freed "
-                             "already?).",
-                             static_cast<const void*>(irp)));
+    io_violation_or_fault(0x01, address_of(irp), 0, 0,
+                          fmt::format("IoFreeIrp was given {}, which is not an IRP (its Type is not IO_TYPE_IRP; "
+                                      "freed already?).",
+                                      static_cast<const void*>(irp)),
+                          caller, irp);
   }
+  if (caller != nullptr) ddi::on_free_irp(irp, record, caller);
   if (irp->ThreadListEntry.Flink != nullptr && !IsListEmpty(&irp->ThreadListEntry)) {
-    io_violation(0x02, address_of(irp), 0, 0,
-                 fmt::format("IoFreeIrp was called for IRP {}, which is still queued to the thread that issued "
-                             "it; the I/O manager frees such IRPs when they complete.",
-                             static_cast<const void*>(irp)));
+    // Without I/O verification Windows frees it and the thread's list is corrupt; the lab stops
+    // with the fault that corruption leads to.
+    io_violation_or_fault(0x02, address_of(irp), 0, 0,
+                          fmt::format("IoFreeIrp was called for IRP {}, which is still queued to the thread that "
+                                      "issued it; the I/O manager frees such IRPs when they complete.",
+                                      static_cast<const void*>(irp)),
+                          caller, irp);
   }
   if (record == nullptr) {
     // An IRP a driver laid out by hand: IoFreeIrp returns it to pool, as Windows does with an IRP
@@ -274,7 +286,9 @@ PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoAllocateIrp", __builtin_return_address(0));
   if (wdmlab::verifier::inject_failure("IoAllocateIrp", 0, __builtin_return_address(0))) return nullptr;
-  return IoManager::require().allocate_irp(StackSize, ChargeQuota != FALSE, wdmlab::sched::calling_driver());
+  PIRP irp = IoManager::require().allocate_irp(StackSize, ChargeQuota != FALSE, wdmlab::sched::calling_driver());
+  if (irp != nullptr) tracker().find(irp)->origin = IrpOrigin::Allocate;
+  return irp;
 }
 
 VOID NTAPI IoFreeIrp(PIRP Irp) {
@@ -287,18 +301,24 @@ VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize) {
   const void* caller = __builtin_return_address(0);
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoInitializeIrp", caller, Irp);
   if (StackSize < 0 || PacketSize < IoSizeOfIrp(StackSize)) {
-    io_violation(0x200, address_of(caller), address_of(Irp), PacketSize,
-                 fmt::format("IoInitializeIrp: a packet of {} bytes cannot hold an IRP with {} stack "
+    io_violation_or_fault(0x200, address_of(caller), address_of(Irp), PacketSize,
+                          fmt::format("IoInitializeIrp: a packet of {} bytes cannot hold an IRP with {} stack "
                                       "locations (IoSizeOfIrp({}) = {}).",
-                                      PacketSize, StackSize, StackSize, StackSize < 0 ? 0 : IoSizeOfIrp(StackSize)));
+                                      PacketSize, StackSize, StackSize, StackSize < 0 ? 0 : IoSizeOfIrp(StackSize)),
+                          caller, Irp);
   }
   IrpTracker& irps = tracker();
   IrpRecord* record = irps.find(Irp);
   if (record == nullptr) {
     record = &irps.foreign(Irp);
     record->allocator = wdmlab::sched::calling_driver();
+    record->origin = IrpOrigin::Initialize;
   }
-  if (!apply(*record, IrpEvent::Initialize).allowed) report_bad_transition(Irp, IrpEvent::Initialize, record->state, caller);
+  if (!apply(*record, IrpEvent::Initialize).allowed) {
+    report_bad_transition(Irp, IrpEvent::Initialize, record->state, caller);
+    record->state = IrpState::Allocated;
+  }
+  record->verifier_bits = 0;
   record->serial = irps.next_serial();
   lay_out_irp(Irp, PacketSize, StackSize);
 }
@@ -309,10 +329,15 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus) {
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoReuseIrp", caller, Irp);
   IrpRecord* record = tracker().find(Irp);
   if (record == nullptr || Irp->Type != IO_TYPE_IRP) {
-    io_violation(0x200, address_of(caller), address_of(Irp), 0,
-                 fmt::format("IoReuseIrp was given {}, which is not an IRP.", static_cast<void*>(Irp)));
+    io_violation_or_fault(0x200, address_of(caller), address_of(Irp), 0,
+                          fmt::format("IoReuseIrp was given {}, which is not an IRP.", static_cast<void*>(Irp)),
+                          caller, Irp);
   }
-  if (!apply(*record, IrpEvent::Reuse).allowed) report_bad_transition(Irp, IrpEvent::Reuse, record->state, caller);
+  if (!apply(*record, IrpEvent::Reuse).allowed) {
+    report_bad_transition(Irp, IrpEvent::Reuse, record->state, caller);
+    record->state = IrpState::Allocated;
+  }
+  record->verifier_bits &= static_cast<std::uint8_t>(~kIrpCompletionExFailed);
   const UCHAR allocation_flags = Irp->AllocationFlags;
   const CCHAR stack_size = Irp->StackCount;
   const USHORT size = Irp->Size;

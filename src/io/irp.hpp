@@ -60,6 +60,16 @@ enum class IrpEvent : std::uint8_t {
 const char* to_string(IrpState state);
 const char* to_string(IrpEvent event);
 
+// Which routine made an IRP (the LocalIrpProcessing rules depend on it).
+enum class IrpOrigin : std::uint8_t {
+  IoManager,              // a request the I/O manager issued for a system service
+  Allocate,               // IoAllocateIrp
+  Initialize,             // IoInitializeIrp on driver memory
+  BuildAsynchronousFsd,   // IoBuildAsynchronousFsdRequest
+  BuildSynchronousFsd,    // IoBuildSynchronousFsdRequest
+  BuildDeviceIoControl,   // IoBuildDeviceIoControlRequest
+};
+
 struct IrpRecord {
   static constexpr std::uint32_t kMagic = 0x50524949;  // "IIRP"
   std::uint32_t magic = kMagic;
@@ -72,8 +82,13 @@ struct IrpRecord {
   std::uint32_t system_buffer_length = 0;  // bytes of AssociatedIrp.SystemBuffer the I/O manager allocated
   bool disassociated = false;  // its thread ended without it (cancel.hpp, rundown_thread_io)
   bool quarantined = false;    // a freed zone slot, inaccessible until it leaves the quarantine
-  std::uint8_t reserved[2] = {};
+  IrpOrigin origin = IrpOrigin::IoManager;
+  // Bits the I/O verification and DDI rule checks keep per IRP (kIrp* below).
+  std::uint8_t verifier_bits = 0;
 };
+// IrpRecord::verifier_bits.
+inline constexpr std::uint8_t kIrpForwarded = 0x01;            // sent with IoCallDriver at least once
+inline constexpr std::uint8_t kIrpCompletionExFailed = 0x02;   // IoSetCompletionRoutineEx failed for it
 static_assert(sizeof(IrpRecord) == 32, "records are packed in arrays");
 
 // What applying an event found.
@@ -115,8 +130,10 @@ inline IrpTransition apply(IrpRecord& record, IrpEvent event) {
   return {true, from};
 }
 
-// The bug check for an event the table does not allow; never returns.
-[[noreturn]] void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller);
+// The bug check for an event the table does not allow. Returns only for IoInitializeIrp and
+// IoReuseIrp (0xC9 / 0x310 is non-fatal, and nothing without I/O verification): the caller then
+// lays the IRP out again, as Windows does.
+void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const void* caller);
 
 class IrpZone {
  public:

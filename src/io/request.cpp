@@ -13,16 +13,22 @@ namespace wdmlab::io {
 
 namespace {
 
-// The driver returned something other than STATUS_PENDING without completing the IRP.
-[[noreturn]] void not_completed(PDEVICE_OBJECT target, PIRP irp, NTSTATUS status) {
+// The driver returned something other than STATUS_PENDING without completing the IRP (0xC9 / 0x226;
+// without I/O verification the request stays with the driver and the service returns the status).
+void not_completed(PDEVICE_OBJECT target, PIRP irp, NTSTATUS status) {
   const UCHAR major = reinterpret_cast<PIO_STACK_LOCATION>(irp + 1)[irp->StackCount - 1].MajorFunction;
-  io_violation(0x226, 0, address_of(irp), static_cast<std::uint32_t>(status),
-               fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned 0x{:08X} "
-                           "without completing IRP {} or passing it on: a dispatch routine either completes the "
-                           "IRP, passes it down and returns what IoCallDriver returned, or marks it pending and "
-                           "returns STATUS_PENDING.",
-                           major, static_cast<const void*>(target), static_cast<std::uint32_t>(status),
-                           static_cast<const void*>(irp)));
+  const PDRIVER_DISPATCH routine =
+      major <= IRP_MJ_MAXIMUM_FUNCTION ? target->DriverObject->MajorFunction[major] : nullptr;
+  (void)io_violation(0x226, address_of(reinterpret_cast<const void*>(routine)), address_of(irp),
+                     static_cast<std::uint32_t>(status),
+                     fmt::format("The dispatch routine for major function 0x{:02x} of device object {} returned "
+                                 "0x{:08X} without completing IRP {}, and not STATUS_PENDING although the IRP is still "
+                                 "in a driver's hands: a dispatch routine either completes the IRP, passes it down "
+                                 "and returns what IoCallDriver returned, or marks it pending and returns "
+                                 "STATUS_PENDING.",
+                                 major, static_cast<const void*>(target), static_cast<std::uint32_t>(status),
+                                 static_cast<const void*>(irp)),
+                     driver_of(target));
 }
 
 }  // namespace
@@ -76,6 +82,7 @@ NTSTATUS send_close_operation(PFILE_OBJECT file, UCHAR major) {
     KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr);
   } else if (record.state != IrpState::Finishing) {
     not_completed(target, irp, status);
+    return status;  // the IRP is still the driver's: it is not freed here
   }
   RemoveEntryList(&irp->ThreadListEntry);
   InitializeListHead(&irp->ThreadListEntry);

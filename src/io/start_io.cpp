@@ -7,15 +7,32 @@
 // in the queue. StartIo runs at DISPATCH_LEVEL. With deferred StartIo (IoSetStartIoAttributes), an
 // IoStartNextPacket made from inside StartIo is carried out after StartIo returns instead of
 // recursing.
+#include <fmt/format.h>
+
 #include "io/completion.hpp"
 #include "io/device.hpp"
 #include "io/driver.hpp"
+#include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 using namespace wdmlab::io;
 
 namespace {
+
+// DDI rule StartIoRecursion: IoStartNextPacket(ByKey) from inside StartIo without deferred StartIo
+// recurses into StartIo.
+void check_start_io_recursion(PDEVICE_OBJECT device, const void* caller) {
+  const DeviceNode& node = node_of(device);
+  if (node.start_io_count == 0 || (node.start_io_flags & kDoeSioDeferred) != 0) return;
+  wdmlab::verifier::rule_violation(
+      "StartIoRecursion", address_of(device), address_of(caller), static_cast<std::uint64_t>(node.start_io_count),
+      fmt::format("IoStartNextPacket was called for device object {} from inside its StartIo routine without "
+                  "deferred StartIo: StartIo runs again, nested, for the next request. Call "
+                  "IoSetStartIoAttributes(DeviceObject, TRUE, ...) first.",
+                  static_cast<const void*>(device)));
+}
 
 void run_start_io(PDEVICE_OBJECT device, PIRP irp);
 
@@ -71,6 +88,14 @@ extern "C" {
 VOID NTAPI IoStartPacket(PDEVICE_OBJECT DeviceObject, PIRP Irp, PULONG Key, PDRIVER_CANCEL CancelFunction) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoStartPacket", __builtin_return_address(0), Irp);
+  if (CancelFunction != nullptr && (node_of(DeviceObject).start_io_flags & kDoeSioCancelableSet) != 0) {
+    wdmlab::verifier::rule_violation(
+        "StartIoCancel", address_of(Irp), address_of(__builtin_return_address(0)), 0,
+        fmt::format("IoStartPacket was given cancel routine {} for IRP {} after IoSetStartIoAttributes made the "
+                    "StartIo requests of device object {} cancelable: the cancel routine can race StartIo.",
+                    reinterpret_cast<const void*>(CancelFunction), static_cast<const void*>(Irp),
+                    static_cast<const void*>(DeviceObject)));
+  }
   KIRQL old_irql;
   KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
   KIRQL cancel_irql = DISPATCH_LEVEL;
@@ -104,6 +129,7 @@ VOID NTAPI IoStartPacket(PDEVICE_OBJECT DeviceObject, PIRP Irp, PULONG Key, PDRI
 VOID NTAPI IoStartNextPacket(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoStartNextPacket", __builtin_return_address(0), DeviceObject);
+  check_start_io_recursion(DeviceObject, __builtin_return_address(0));
   if (defer_start_next(DeviceObject, Cancelable)) return;
   KIRQL old_irql;
   KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
@@ -115,6 +141,7 @@ VOID NTAPI IoStartNextPacketByKey(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelabl
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoStartNextPacketByKey", __builtin_return_address(0),
                                    DeviceObject);
+  check_start_io_recursion(DeviceObject, __builtin_return_address(0));
   KIRQL old_irql;
   KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
   start_next(DeviceObject, Cancelable, true, Key);
@@ -126,6 +153,7 @@ VOID NTAPI IoSetStartIoAttributes(PDEVICE_OBJECT DeviceObject, BOOLEAN DeferredS
   DeviceNode& node = node_of(DeviceObject);
   if (DeferredStartIo) node.start_io_flags |= kDoeSioDeferred;
   if (NonCancelable) node.start_io_flags |= kDoeSioNoCancel;
+  if (!NonCancelable) node.start_io_flags |= kDoeSioCancelableSet;
 }
 
 }  // extern "C"

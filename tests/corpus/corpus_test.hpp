@@ -207,4 +207,22 @@ inline std::function<void(Lab&, UserProcess&)> open_that_stops(const char16_t* p
   };
 }
 
+// A scenario of one synchronous DeviceIoControl that the driver's bug stops the machine in: the
+// application's thread "main" opens `device`, sends `code` with `input` zero bytes of input and an
+// `output`-byte output buffer; the test fails if the call returns.
+inline Outcome play_device_control_that_stops(const Machine& machine, const char* image, const char16_t* device,
+                                              DWORD code, DWORD input, DWORD output) {
+  return play(machine, image, [=](Lab&, UserProcess& app) {
+    auto* buffer = static_cast<char*>(app.alloc(input + output + 1));
+    auto* returned = app.alloc_array<DWORD>(1);
+    app.run("main", [=] {
+      HANDLE handle = open_device(device, 0);
+      ASSERT_NE(handle, INVALID_HANDLE_VALUE);
+      win32::DeviceIoControl(handle, code, input != 0 ? buffer : nullptr, input, output != 0 ? buffer + input : nullptr,
+                             output, returned, nullptr);
+      ADD_FAILURE() << "the device control returned";
+    });
+  });
+}
+
 }  // namespace wdmlab::test

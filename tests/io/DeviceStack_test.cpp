@@ -103,6 +103,17 @@ TEST(IoDetachDevice, DetachingTwiceIsVerifierError202) {
   EXPECT_EQ(finding.parameters[2], reinterpret_cast<std::uint64_t>(IoStackDevices[1]));
 }
 
+// Unverified, the second detach finds nothing attached and does nothing.
+TEST(IoDetachDevice, DetachingTwiceWithoutTheVerifierDoesNothing) {
+  StackLab t({.processors = 2, .seed = 7, .verifier = VerifierOptions::off()});
+  EXPECT_EQ(t.run([&] {
+    IoDetachDevice(IoStackDevices[1]);
+    IoDetachDevice(IoStackDevices[1]);
+  }), RunStatus::Idle);
+  t.expect_clean();
+  EXPECT_EQ(IoStackDevices[1]->AttachedDevice, nullptr);
+}
+
 TEST(IoDeleteDevice, DeletingADeviceStillAttachedIsVerifierError201) {
   StackLab t;
   const Finding finding = t.stop_of([&] { IoDeleteDevice(IoStackDevices[2]); });

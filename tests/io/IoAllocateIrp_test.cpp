@@ -167,17 +167,34 @@ TEST(IoFreeIrp, FreeingTwiceIsVerifierError1) {
   expect_io_violation(finding, 0x01, 1, irp);
 }
 
-TEST(IoFreeIrp, FreeingAnIrpALowerDriverHoldsIsVerifierError20A) {
-  StackLab t;
+// Sends an IRP the bottom of the io_stack keeps, frees it, and returns the finding that stopped the
+// lab; `irp` is the IRP.
+Finding free_irp_a_lower_driver_holds(LabOptions options, PIRP& irp) {
+  StackLab t(std::move(options));
   IoStackLevels[0].Action = IoStackPendKeep;
-  PIRP irp = nullptr;
-  const Finding finding = t.stop_of([&] {
+  return t.stop_of([&] {
     irp = IoAllocateIrp(IoStackDevices[2]->StackSize, FALSE);
     IoGetNextIrpStackLocation(irp)->MajorFunction = IRP_MJ_INTERNAL_DEVICE_CONTROL;
     EXPECT_EQ(IoCallDriver(IoStackDevices[2], irp), STATUS_PENDING);
     IoFreeIrp(irp);
   });
+}
+
+TEST(IoFreeIrp, FreeingAnIrpALowerDriverHoldsIsVerifierError20A) {
+  PIRP irp = nullptr;
+  const Finding finding = free_irp_a_lower_driver_holds({.processors = 2, .seed = 7}, irp);
   expect_io_violation(finding, 0x20A, 2, irp);
+}
+
+// Unverified, Windows frees the IRP under the lower driver; the lab stops with the access
+// violation the lower driver's next touch of it would cause.
+TEST(IoFreeIrp, FreeingAnIrpALowerDriverHoldsWithoutTheVerifierIsAnAccessViolation) {
+  PIRP irp = nullptr;
+  const Finding finding =
+      free_irp_a_lower_driver_holds({.processors = 2, .seed = 7, .verifier = VerifierOptions::off()}, irp);
+  EXPECT_EQ(finding.code, KMODE_EXCEPTION_NOT_HANDLED) << finding.summary();
+  EXPECT_EQ(finding.parameters[0], static_cast<std::uint32_t>(STATUS_ACCESS_VIOLATION));
+  EXPECT_EQ(finding.parameters[3], reinterpret_cast<std::uintptr_t>(irp));
 }
 
 TEST(IoFreeIrp, FreeingAnIrpQueuedToItsThreadIsVerifierError2) {
