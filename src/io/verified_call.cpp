@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "io/completion.hpp"
+#include "io/ddi_rules.hpp"
 #include "io/driver.hpp"
 #include "io/violation.hpp"
 #include "mm/user_memory.hpp"
@@ -96,8 +97,9 @@ NTSTATUS verified_call_driver(PDEVICE_OBJECT device, PIRP irp, const void* calle
   if (counters != nullptr && status != STATUS_PENDING) ++counters->forced_pending;
   irp->PendingReturned = TRUE;
   if (continue_at_boundary(held, irp) != STATUS_MORE_PROCESSING_REQUIRED) {
-    complete_request(irp, IO_NO_INCREMENT, caller);  // the rest of the walk, above the caller
+    complete_request(irp, IO_NO_INCREMENT, nullptr);  // the rest of the walk, above the caller (no driver call)
   }
+  ddi::on_forward_returned(irp, STATUS_PENDING);  // what the caller's dispatch routine is given
   return STATUS_PENDING;
 }
 
