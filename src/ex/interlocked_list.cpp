@@ -6,6 +6,7 @@
 #include <wdm.h>
 
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 
 namespace {
 
@@ -27,12 +28,20 @@ class InterlockedSection {
   KIRQL old_irql_;
 };
 
+// DDI compliance checking's MarkingInterlockedQueuedIrps: the I/O manager looks at whether `entry`
+// is the ListEntry of an IRP the calling dispatch routine has not marked pending yet.
+void monitor_queued(const void* entry) {
+  wdmlab::verifier::Verifier* verifier = wdmlab::verifier::Verifier::current();
+  if (verifier != nullptr && verifier->queue_monitors.entry_queued != nullptr) verifier->queue_monitors.entry_queued(entry);
+}
+
 }  // namespace
 
 extern "C" {
 
 PLIST_ENTRY NTAPI ExInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock) {
   wdmlab::sched::scheduling_point();
+  monitor_queued(ListEntry);
   InterlockedSection section(Lock);
   PLIST_ENTRY first = IsListEmpty(ListHead) ? nullptr : ListHead->Flink;
   InsertHeadList(ListHead, ListEntry);
@@ -41,6 +50,7 @@ PLIST_ENTRY NTAPI ExInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY 
 
 PLIST_ENTRY NTAPI ExInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock) {
   wdmlab::sched::scheduling_point();
+  monitor_queued(ListEntry);
   InterlockedSection section(Lock);
   PLIST_ENTRY last = IsListEmpty(ListHead) ? nullptr : ListHead->Blink;
   InsertTailList(ListHead, ListEntry);
@@ -56,6 +66,7 @@ PLIST_ENTRY NTAPI ExInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PKSPIN_LOCK 
 PSINGLE_LIST_ENTRY NTAPI ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY ListEntry,
                                                     PKSPIN_LOCK Lock) {
   wdmlab::sched::scheduling_point();
+  monitor_queued(ListEntry);
   InterlockedSection section(Lock);
   PSINGLE_LIST_ENTRY first = ListHead->Next;
   PushEntryList(ListHead, ListEntry);

@@ -2,6 +2,9 @@
 // io/ddi_rules.hpp).
 #include "io/ddi_rules.hpp"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "io/driver.hpp"
@@ -419,6 +422,57 @@ void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller)
                       "such an IRP is freed (IoFreeIrp) or reused, never completed.",
                       static_cast<const void*>(irp), allocated ? "IoAllocateIrp" : "IoBuildAsynchronousFsdRequest"));
     }
+  }
+}
+
+namespace {
+
+// A dispatch frame of the running driver whose IRP is still its own and not marked pending.
+DispatchFrame* unmarked_own_irp() {
+  DispatchFrames& all = frames();
+  if (all.empty()) return nullptr;
+  DispatchFrame* frame = all.innermost_of(sched::calling_driver());
+  if (frame == nullptr || frame->completed || frame->forwarded || frame->queue_rule_reported ||
+      (frame->flags & kVerifierDdiCompliance) == 0 || (frame->location->Control & SL_PENDING_RETURNED) != 0) {
+    return nullptr;
+  }
+  return frame;
+}
+
+// Whether `entry` is linked into a list: its successor points back at it. The successor is read
+// without trusting it (a stale Flink may point at memory that is gone).
+bool linked(const LIST_ENTRY* entry) {
+  const LIST_ENTRY* next = entry->Flink;
+  if (next == nullptr || next == entry) return false;
+  const LIST_ENTRY* back = nullptr;
+  iovec local{&back, sizeof(back)};
+  iovec remote{const_cast<PLIST_ENTRY*>(&next->Blink), sizeof(back)};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(sizeof(back)) && back == entry;
+}
+
+void report_queued_unmarked(DispatchFrame& frame, const char* rule, const char* how) {
+  frame.queue_rule_reported = true;
+  verifier::rule_violation(
+      rule, address_of(frame.irp), address_of_routine(frame.routine), 0,
+      fmt::format("The dispatch routine {} {} before marking it pending: another processor can take it from the "
+                  "list, complete it and free it before IoMarkIrpPending runs. Call IoMarkIrpPending before the IRP "
+                  "becomes visible to others.",
+                  how, irp_text(frame)));
+}
+
+}  // namespace
+
+void on_lock_released() {
+  DispatchFrame* frame = unmarked_own_irp();
+  if (frame != nullptr && linked(&frame->irp->Tail.Overlay.ListEntry)) {
+    report_queued_unmarked(*frame, "MarkingQueuedIrps", "released the lock of the list that holds");
+  }
+}
+
+void on_entry_queued(const void* entry) {
+  DispatchFrame* frame = unmarked_own_irp();
+  if (frame != nullptr && entry == &frame->irp->Tail.Overlay.ListEntry) {
+    report_queued_unmarked(*frame, "MarkingInterlockedQueuedIrps", "queued with an ExInterlocked list routine");
   }
 }
 

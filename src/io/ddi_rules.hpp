@@ -56,6 +56,7 @@ struct DispatchFrame {
   NTSTATUS completion_status = 0;        // Irp->IoStatus.Status when the walk passed, then when it ended
   NTSTATUS lower_status = 0;             // what the routine's last IoCallDriver for the IRP returned
   int remove_lock_holds = 0;             // remove locks the routine acquired and did not release
+  bool queue_rule_reported = false;      // MarkingQueuedIrps or MarkingInterlockedQueuedIrps reported
   // The last IRP from IoBuildDeviceIoControlRequest / IoBuildSynchronousFsdRequest the routine sent
   // that came back STATUS_PENDING, and its record's serial (IoBuild*Wait).
   const IRP* built_pending = nullptr;
@@ -94,6 +95,14 @@ std::uint32_t apc_disable_count();
 bool begin_dispatch(DispatchFrame& frame, PDEVICE_OBJECT device, PIRP irp, PDRIVER_DISPATCH routine);
 // ...and after it returned `status` (still running as the driver): the checks, then the pop.
 void end_dispatch(DispatchFrame& frame, NTSTATUS status);
+
+// MarkingQueuedIrps: a spin lock was released by the running context; if its driver's dispatch
+// routine has linked the IRP it is handling (Irp->Tail.Overlay.ListEntry) into a list without
+// marking it pending, another processor could now take it, complete it and free it before the
+// routine marks it. MarkingInterlockedQueuedIrps: the same for an ExInterlockedInsert*/Push of
+// that entry, checked before the insertion. Each is reported once per dispatch call.
+void on_lock_released();
+void on_entry_queued(const void* entry);
 
 // IoCallDriver from a driver, before it moves the IRP to the next location (the caller's checks:
 // 0xC9/0x203, 0x206, 0x207, 0x208; IoAllocateForward, IoSetCompletionExCompleteIrp) ...

@@ -5,12 +5,14 @@
 #include "ex/pool.hpp"
 #include "io/cancel.hpp"
 #include "io/completion_port.hpp"
+#include "io/ddi_rules.hpp"
 #include "io/file.hpp"
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "ke/kernel.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 #include "wdmlab/errors.hpp"
 
 extern "C" {
@@ -70,6 +72,9 @@ IoManager::IoManager(ob::ObjectManager& objects) : objects_(objects) {
     return current_io_manager != nullptr &&
            current_io_manager->irps().zone().record_of(static_cast<const IRP*>(address)) != nullptr;
   });
+  if (verifier::Verifier* verifier = verifier::Verifier::current()) {
+    verifier->queue_monitors = {.lock_released = &ddi::on_lock_released, .entry_queued = &ddi::on_entry_queued};
+  }
   current_io_manager = this;
 }
 

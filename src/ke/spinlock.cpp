@@ -117,6 +117,10 @@ void release(PKSPIN_LOCK lock, bool queued, const void* caller) {
   }
   verifier::before_release(lock, kind_of(queued));
   *lock = 0;
+  if (verifier::Verifier* verifier = verifier::Verifier::current();
+      verifier != nullptr && verifier->queue_monitors.lock_released != nullptr) {
+    verifier->queue_monitors.lock_released();
+  }
   auto it = kernel.spinners().find(lock);
   if (it == kernel.spinners().end()) return;
   auto waiters = std::move(it->second);

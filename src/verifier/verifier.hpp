@@ -75,6 +75,15 @@ class Verifier {
   using IrpHistoryProvider = std::function<std::vector<std::string>(std::uint64_t address)>;
   void set_irp_history_provider(IrpHistoryProvider provider) { irp_history_ = std::move(provider); }
   std::vector<std::string> irp_history(const std::array<std::uint64_t, 4>& parameters) const;
+  // DDI compliance monitors that need the I/O manager's knowledge of IRPs (MarkingQueuedIrps,
+  // MarkingInterlockedQueuedIrps): the I/O manager sets them; ke calls lock_released after a
+  // spin lock is released, ex calls entry_queued before it links `entry` into an interlocked list.
+  struct QueueMonitors {
+    void (*lock_released)() = nullptr;
+    void (*entry_queued)(const void* entry) = nullptr;
+  };
+  QueueMonitors queue_monitors;
+
   // IRP logging's records for this lab (io/irp_log.cpp), made on first use.
   std::shared_ptr<void> irp_log;
 
