@@ -134,7 +134,9 @@ extern "C" {
 
 VOID NTAPI IoAcquireCancelSpinLock(PKIRQL Irql) {
   wdmlab::sched::scheduling_point();
-  KeAcquireSpinLock(&IoManager::require().cancel_lock(), Irql);
+  IoManager& manager = IoManager::require();
+  KeAcquireSpinLock(&manager.cancel_lock(), Irql);
+  manager.dispatch_frames().cancel_lock_hold_reported = false;
 }
 
 VOID NTAPI IoReleaseCancelSpinLock(KIRQL Irql) {

@@ -270,7 +270,8 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
                   fmt::format("IoCompleteRequest was called for {}, which is not an IRP in progress: it was "
                               "completed (and freed) already.",
-                              static_cast<const void*>(irp)));
+                              static_cast<const void*>(irp)),
+                  verifier::active(kVerifierDdiCompliance) ? "DoubleCompletion" : "");
   }
   const NTSTATUS status = irp->IoStatus.Status;
   if (status == STATUS_PENDING || status == static_cast<NTSTATUS>(-1)) {

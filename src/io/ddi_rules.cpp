@@ -10,6 +10,7 @@
 #include "io/driver.hpp"
 #include "io/violation.hpp"
 #include "ke/kernel.hpp"
+#include "ke/spinlock.hpp"
 #include "ke/thread.hpp"
 #include "sched/scheduler.hpp"
 #include "verifier/verifier.hpp"
@@ -297,8 +298,17 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
                                      irp_text(frame), value));
     }
   }
-  if ((frame.flags & kVerifierDdiCompliance) != 0)
+  if ((frame.flags & kVerifierDdiCompliance) != 0) {
     check_dispatch_rules(frame, status, pending, reported_pending_mismatch);
+    if (!frames().cancel_lock_hold_reported && ke::held_by_running_context(IoManager::require().cancel_lock())) {
+      frames().cancel_lock_hold_reported = true;
+      verifier::rule_violation("CancelSpinLock", address_of(&IoManager::require().cancel_lock()), routine, 0,
+                               fmt::format("The dispatch routine returned from {} holding the cancel spin lock: "
+                                           "IoAcquireCancelSpinLock and IoReleaseCancelSpinLock must pair up "
+                                           "within the routine.",
+                                           irp_text(frame)));
+    }
+  }
 }
 
 void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* caller) {

@@ -82,6 +82,10 @@ class DispatchFrames {
   void push(DispatchFrame& frame);
   void pop(DispatchFrame& frame);
 
+  // CancelSpinLock: the current hold of the cancel spin lock was reported already (by the
+  // innermost dispatch routine that returned with it); IoAcquireCancelSpinLock clears it.
+  bool cancel_lock_hold_reported = false;
+
  private:
   std::vector<DispatchFrame*> frames_;
 };

@@ -16,6 +16,7 @@
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/verifier.hpp"
 #include "verifier/low_resources.hpp"
 
 namespace wdmlab::io {
@@ -85,7 +86,8 @@ void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const
       ke::bug_check(MULTIPLE_IRP_COMPLETE_REQUESTS, address_of(irp), 0, 0, 0,
                     fmt::format("IoCompleteRequest was called for IRP {} that is {}: the IRP was already "
                                 "completed. Exactly one driver completes an IRP, once.",
-                                irp_pointer, to_string(state)));
+                                irp_pointer, to_string(state)),
+                    verifier::active(kVerifierDdiCompliance) ? "DoubleCompletion" : "");
     case IrpEvent::Call:
       if (state == IrpState::Free) {
         io_violation_or_fault(0x03, address_of(irp), 0, 0,

@@ -60,6 +60,7 @@ TEST(DoubleComplete, IsMultipleIrpCompleteRequestsInTheCancelRoutine) {
   EXPECT_EQ(run.status, RunStatus::Stopped);
   const Finding& finding = run.finding();
   EXPECT_EQ(finding.code, MULTIPLE_IRP_COMPLETE_REQUESTS) << finding.to_text();
+  EXPECT_EQ(finding.rule, "DoubleCompletion");  // DDI compliance checking names the rule
   EXPECT_EQ(finding.parameters[0], run.logged_address("read "));
   EXPECT_EQ(finding.parameters[1], 0u);
   EXPECT_EQ(finding.parameters[2], 0u);

@@ -27,6 +27,8 @@ struct Stack {
   PIRP sent = nullptr;
   IO_REMOVE_LOCK lock{};
   void (*start_io)(PDEVICE_OBJECT, PIRP) = nullptr;  // iov_lower's StartIo, when set
+  bool cancel_lock_held = false;  // a dispatch routine kept the cancel spin lock; the sender releases it
+  KIRQL cancel_irql = PASSIVE_LEVEL;
 };
 Stack g;
 
@@ -297,6 +299,10 @@ void send(CCHAR stack_size) {
   KeInitializeEvent(&sent.done, NotificationEvent, FALSE);
   IoSetCompletionRoutine(irp, SenderRoutine, &sent, TRUE, TRUE, TRUE);
   (void)IoCallDriver(g.upper, irp);
+  if (g.cancel_lock_held) {
+    g.cancel_lock_held = false;
+    IoReleaseCancelSpinLock(g.cancel_irql);
+  }
   if (PIRP kept = g.kept) {
     g.kept = nullptr;
     IoSetCancelRoutine(kept, nullptr);
@@ -491,6 +497,31 @@ TEST(IoVerification, DdiComplianceAloneReportsThePendingRulesByName) {
       Skip, ddi_only);
   ASSERT_EQ(not_marked.findings.size(), 1u) << not_marked.summaries();
   EXPECT_EQ(not_marked.findings[0].rule, "MarkIrpPending2");
+}
+
+// CancelSpinLock: a dispatch routine returns holding the cancel spin lock.
+TEST(IoVerification, DispatchReturningWithTheCancelSpinLockHeldBreaksCancelSpinLock) {
+  VerifierOptions ddi_only{.flags = kVerifierDdiCompliance};
+  const Dispatch keep_cancel_lock = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+    IoAcquireCancelSpinLock(&g.cancel_irql);
+    g.cancel_lock_held = true;
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+  };
+  const Outcome outcome = run_stack(keep_cancel_lock, Skip, ddi_only);
+  std::vector<const Finding*> cancel_lock;
+  for (const Finding& finding : outcome.findings) {
+    if (finding.rule == "CancelSpinLock") cancel_lock.push_back(&finding);
+  }
+  ASSERT_EQ(cancel_lock.size(), 1u) << outcome.summaries();
+  EXPECT_EQ(cancel_lock[0]->code, kRule);
+  EXPECT_EQ(cancel_lock[0]->severity, Severity::NonFatal);
+  EXPECT_EQ(cancel_lock[0]->driver, "iov_lower");
+  EXPECT_EQ(cancel_lock[0]->parameters[2], reinterpret_cast<std::uintptr_t>(&LowerDispatch));
+
+  const Outcome without = run_stack(keep_cancel_lock, Skip, VerifierOptions::off());
+  for (const Finding& finding : without.findings) EXPECT_NE(finding.rule, "CancelSpinLock");
 }
 
 // Per-driver flags: only the driver verified is charged.
