@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <functional>
+#include <memory>
 
 #include "bench_lab.hpp"
 #include "drivers/io_bench.h"
@@ -26,20 +27,31 @@ namespace {
 
 constexpr std::uint32_t kStandardWithoutSpecialPool = wdmlab::kVerifierStandardFlags & ~wdmlab::kVerifierSpecialPool;
 
-void set_label(benchmark::State& state, std::uint32_t flags) {
-  state.SetLabel(flags == 0 ? "unverified" : flags == kStandardWithoutSpecialPool ? "standard without special pool"
-                                                                                  : "standard");
+// A benchmark lab verified with the flags in state.range(0), the io_bench driver loaded; null
+// (the benchmark skipped) if it did not load.
+std::unique_ptr<wdmlab::Lab> lab_with_driver(benchmark::State& state) {
+  const auto flags = static_cast<std::uint32_t>(state.range(0));
+  state.SetLabel(flags == 0                             ? "unverified"
+                 : flags == kStandardWithoutSpecialPool ? "standard without special pool"
+                                                        : "standard");
+  auto lab = std::make_unique<wdmlab::Lab>(wdmlab::bench::lab_options(false, flags));
+  if (!lab->load_driver(io_bench_driver_DriverEntry, "io_bench").loaded()) {
+    state.SkipWithError("io_bench did not load");
+    return nullptr;
+  }
+  return lab;
+}
+
+// Runs the lab until the benchmark's thread is done; a finding spoils the measurement.
+void finish(benchmark::State& state, wdmlab::Lab& lab) {
+  lab.run_until_idle();
+  if (!lab.findings().empty()) state.SkipWithError(lab.findings().front().summary().c_str());
 }
 
 void BM_DriverWorkload(benchmark::State& state) {
-  const auto flags = static_cast<std::uint32_t>(state.range(0));
-  set_label(state, flags);
-  wdmlab::Lab lab(wdmlab::bench::lab_options(false, flags));
-  if (!lab.load_driver(io_bench_driver_DriverEntry, "io_bench").loaded()) {
-    state.SkipWithError("io_bench did not load");
-    return;
-  }
-  lab.spawn("bench", [&state] {
+  std::unique_ptr<wdmlab::Lab> lab = lab_with_driver(state);
+  if (lab == nullptr) return;
+  lab->spawn("bench", [&state] {
     KSPIN_LOCK lock;
     KeInitializeSpinLock(&lock);
     PDEVICE_OBJECT top = IoBenchDevice(3);
@@ -60,21 +72,15 @@ void BM_DriverWorkload(benchmark::State& state) {
       }
     }
   });
-  lab.run_until_idle();
-  if (!lab.findings().empty()) state.SkipWithError(lab.findings().front().summary().c_str());
+  finish(state, *lab);
 }
 BENCHMARK(BM_DriverWorkload)->Arg(0)->Arg(kStandardWithoutSpecialPool)->Arg(wdmlab::kVerifierStandardFlags);
 
 void BM_UserDeviceIoControl(benchmark::State& state) {
-  const auto flags = static_cast<std::uint32_t>(state.range(0));
-  set_label(state, flags);
-  wdmlab::Lab lab(wdmlab::bench::lab_options(false, flags));
-  if (!lab.load_driver(io_bench_driver_DriverEntry, "io_bench").loaded()) {
-    state.SkipWithError("io_bench did not load");
-    return;
-  }
+  std::unique_ptr<wdmlab::Lab> lab = lab_with_driver(state);
+  if (lab == nullptr) return;
   constexpr DWORD kBytes = 16;
-  wdmlab::UserProcess& app = lab.create_process("bench.exe");
+  wdmlab::UserProcess& app = lab->create_process("bench.exe");
   char* buffer = static_cast<char*>(app.alloc(kBytes));
   app.run("main", [&state, buffer] {
     using namespace wdmlab::win32;
@@ -92,8 +98,7 @@ void BM_UserDeviceIoControl(benchmark::State& state) {
     }
     CloseHandle(device);
   });
-  lab.run_until_idle();
-  if (!lab.findings().empty()) state.SkipWithError(lab.findings().front().summary().c_str());
+  finish(state, *lab);
 }
 BENCHMARK(BM_UserDeviceIoControl)->Arg(0)->Arg(kStandardWithoutSpecialPool)->Arg(wdmlab::kVerifierStandardFlags);
 
