@@ -15,6 +15,9 @@ static PDEVICE_OBJECT NamedDevice;                  /* \Device\IoBench, a stack 
 static UNICODE_STRING DeviceName = RTL_CONSTANT_STRING(L"\\Device\\IoBench");
 static UNICODE_STRING LinkName = RTL_CONSTANT_STRING(L"\\DosDevices\\IoBench");
 
+/* Guards the bottom device's work for IOCTL_IO_BENCH_POOL. */
+static KSPIN_LOCK WorkLock;
+
 /* Signalled by RequestDone when the stack returned STATUS_PENDING; one request at a time. */
 static KEVENT RequestEvent;
 
@@ -39,6 +42,17 @@ static NTSTATUS ForwardDone(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context
   return STATUS_CONTINUE_COMPLETION;
 }
 
+static NTSTATUS IoBenchPoolWork(PIRP Irp) {
+  KIRQL irql;
+  PVOID block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, 'hcnB');
+  if (block == NULL) return Complete(Irp, STATUS_INSUFFICIENT_RESOURCES, 0);
+  KeAcquireSpinLock(&WorkLock, &irql);
+  RtlFillMemory(block, 64, 0x5A);
+  KeReleaseSpinLock(&WorkLock, irql);
+  ExFreePoolWithTag(block, 'hcnB');
+  return Complete(Irp, STATUS_SUCCESS, 0);
+}
+
 static DRIVER_DISPATCH IoBenchControl;
 static NTSTATUS IoBenchControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
   PIO_BENCH_EXTENSION extension = (PIO_BENCH_EXTENSION)DeviceObject->DeviceExtension;
@@ -49,8 +63,12 @@ static NTSTATUS IoBenchControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
       if (extension->Lower == NULL) return Complete(Irp, STATUS_SUCCESS, 0);
       IoSkipCurrentIrpStackLocation(Irp);
       return IoCallDriver(extension->Lower, Irp);
+    case IOCTL_IO_BENCH_POOL:
     case IOCTL_IO_BENCH_COPY:
-      if (extension->Lower == NULL) return Complete(Irp, STATUS_SUCCESS, 0);
+      if (extension->Lower == NULL) {
+        return stack->Parameters.DeviceIoControl.IoControlCode == IOCTL_IO_BENCH_POOL ? IoBenchPoolWork(Irp)
+                                                                                      : Complete(Irp, STATUS_SUCCESS, 0);
+      }
       IoCopyCurrentIrpStackLocationToNext(Irp);
       IoSetCompletionRoutine(Irp, ForwardDone, NULL, TRUE, TRUE, TRUE);
       return IoCallDriver(extension->Lower, Irp);
@@ -123,6 +141,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   PIO_BENCH_EXTENSION extension;
   UNREFERENCED_PARAMETER(RegistryPath);
   KeInitializeEvent(&RequestEvent, SynchronizationEvent, FALSE);
+  KeInitializeSpinLock(&WorkLock);
   DriverObject->MajorFunction[IRP_MJ_CREATE] = IoBenchOpenClose;
   DriverObject->MajorFunction[IRP_MJ_CLEANUP] = IoBenchOpenClose;
   DriverObject->MajorFunction[IRP_MJ_CLOSE] = IoBenchOpenClose;

@@ -26,6 +26,9 @@
 #define IOCTL_IO_BENCH_SKIP CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900, METHOD_NEITHER, FILE_ANY_ACCESS)
 #define IOCTL_IO_BENCH_COPY CTL_CODE(FILE_DEVICE_UNKNOWN, 0x901, METHOD_NEITHER, FILE_ANY_ACCESS)
 #define IOCTL_IO_BENCH_ECHO CTL_CODE(FILE_DEVICE_UNKNOWN, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS)
+/* Passed down like IOCTL_IO_BENCH_COPY; the bottom device allocates 64 bytes of nonpaged pool,
+ * fills them under a spin lock and frees them before completing: a request's typical work. */
+#define IOCTL_IO_BENCH_POOL CTL_CODE(FILE_DEVICE_UNKNOWN, 0x903, METHOD_NEITHER, FILE_ANY_ACCESS)
 
 #ifdef __cplusplus
 extern "C" {
