@@ -14,7 +14,8 @@ namespace wdmlab::verifier {
 
 namespace {
 
-thread_local Verifier* t_verifier = nullptr;
+// Initial-exec: read by every check of every kernel routine, so never through __tls_get_addr.
+constinit __attribute__((tls_model("initial-exec"))) thread_local Verifier* t_verifier = nullptr;
 
 // Mixes the run's seed so the stresses' stream differs from the scheduler's.
 constexpr std::uint64_t kStressStream = 0x5645524946494552ULL;  // "VERIFIER"
