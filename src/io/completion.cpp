@@ -308,11 +308,13 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
     if (routine != nullptr && invokes(control, irp)) {
       PDEVICE_OBJECT upper =
           irp->CurrentLocation == irp->StackCount + 1 ? nullptr : IoGetCurrentIrpStackLocation(irp)->DeviceObject;
+      const NTSTATUS from_below = irp->IoStatus.Status;  // the routine may free the IRP
       const NTSTATUS result = call_completion_routine(routine, upper, irp, context, record);
       if (result == STATUS_MORE_PROCESSING_REQUIRED) {
         if (record != nullptr && !apply(*record, IrpEvent::Reclaim).allowed) {
           report_bad_transition(irp, IrpEvent::Reclaim, record->state, caller);
         }
+        if (record != nullptr) ddi::on_reclaimed(*record, from_below);
         return;
       }
     } else if (irp->PendingReturned && irp->CurrentLocation <= irp->StackCount) {

@@ -421,6 +421,14 @@ void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller)
   }
   if ((flags & kVerifierDdiCompliance) != 0 && record != nullptr) {
     check_completion_ex(*record, irp, caller, "completed");
+    // A driver completing an IRP that came back to it from the drivers below.
+    if (from == IrpState::Reclaimed && (record->verifier_bits & kIrpReclaimedFailed) != 0 &&
+        irp->IoStatus.Status == STATUS_SUCCESS) {
+      verifier::rule_violation("CompleteRequestStatusCheck", address_of(irp), address_of(caller), 0,
+                               fmt::format("IoCompleteRequest was called for IRP {} with STATUS_SUCCESS after the "
+                                           "drivers below failed it: complete it with the status they returned.",
+                                           static_cast<const void*>(irp)));
+    }
     // Completed by its maker from the top (no stack location of the caller's own is current).
     const bool own = record->allocator == driver && irp->CurrentLocation > irp->StackCount &&
                      (from == IrpState::Allocated || from == IrpState::Reclaimed);
@@ -483,6 +491,14 @@ void on_entry_queued(const void* entry) {
   DispatchFrame* frame = unmarked_own_irp();
   if (frame != nullptr && entry == &frame->irp->Tail.Overlay.ListEntry) {
     report_queued_unmarked(*frame, "MarkingInterlockedQueuedIrps", "queued with an ExInterlocked list routine");
+  }
+}
+
+void on_reclaimed(IrpRecord& record, NTSTATUS from_below) {
+  if (NT_ERROR(from_below)) {
+    record.verifier_bits |= kIrpReclaimedFailed;
+  } else {
+    record.verifier_bits &= static_cast<std::uint8_t>(~kIrpReclaimedFailed);
   }
 }
 

@@ -117,6 +117,10 @@ void on_forward_returned(PIRP irp, NTSTATUS status);
 // IoCompleteRequest, before the walk (the record in the state it was in): 0xC9/0x209, 0x239;
 // IoAllocateComplete, IoBuildFsdComplete, IoSetCompletionExCompleteIrp.
 void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller);
+// A completion routine took the IRP back (STATUS_MORE_PROCESSING_REQUIRED); `from_below` is the
+// status the drivers below finished it with (for CompleteRequestStatusCheck). The routine may have
+// freed the IRP: only its record is touched.
+void on_reclaimed(IrpRecord& record, NTSTATUS from_below);
 // The walk leaves `location` (before clearing it).
 void on_location_completed(PIRP irp, PIO_STACK_LOCATION location);
 // The walk passed the top location (the IRP is the I/O manager's; a walk that a routine stopped

@@ -89,6 +89,7 @@ struct IrpRecord {
 // IrpRecord::verifier_bits.
 inline constexpr std::uint8_t kIrpForwarded = 0x01;            // sent with IoCallDriver at least once
 inline constexpr std::uint8_t kIrpCompletionExFailed = 0x02;   // IoSetCompletionRoutineEx failed for it
+inline constexpr std::uint8_t kIrpReclaimedFailed = 0x04;  // a completion routine took it back with an error status
 static_assert(sizeof(IrpRecord) == 32, "records are packed in arrays");
 
 // What applying an event found.

@@ -499,6 +499,46 @@ TEST(IoVerification, DdiComplianceAloneReportsThePendingRulesByName) {
   EXPECT_EQ(not_marked.findings[0].rule, "MarkIrpPending2");
 }
 
+// CompleteRequestStatusCheck: the upper driver waits for its IRP to come back failed from below,
+// then completes it with STATUS_SUCCESS (or, correctly, with the status it came back with).
+NTSTATUS NTAPI SignalAndKeep(PDEVICE_OBJECT, PIRP, PVOID context) {
+  KeSetEvent(static_cast<PKEVENT>(context), IO_NO_INCREMENT, FALSE);
+  return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+NTSTATUS forward_wait_and_complete(PIRP irp, bool claim_success) {
+  KEVENT back;
+  KeInitializeEvent(&back, NotificationEvent, FALSE);
+  IoCopyCurrentIrpStackLocationToNext(irp);
+  IoSetCompletionRoutine(irp, SignalAndKeep, &back, TRUE, TRUE, TRUE);
+  if (IoCallDriver(g.upper_next, irp) == STATUS_PENDING) {
+    KeWaitForSingleObject(&back, Executive, KernelMode, FALSE, nullptr);
+  }
+  if (claim_success) irp->IoStatus.Status = STATUS_SUCCESS;
+  const NTSTATUS status = irp->IoStatus.Status;
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+  return status;
+}
+
+TEST(IoVerification, CompletingWithSuccessWhatTheLowerDriverFailedBreaksCompleteRequestStatusCheck) {
+  const Dispatch fail = [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+    irp->IoStatus.Status = STATUS_UNSUCCESSFUL;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return STATUS_UNSUCCESSFUL;
+  };
+  const Outcome claimed = run_stack(
+      fail, [](PDEVICE_OBJECT, PIRP irp) { return forward_wait_and_complete(irp, true); }, VerifierOptions{});
+  ASSERT_EQ(claimed.findings.size(), 1u) << claimed.summaries();
+  EXPECT_EQ(claimed.findings[0].code, kRule);
+  EXPECT_EQ(claimed.findings[0].rule, "CompleteRequestStatusCheck");
+  EXPECT_EQ(claimed.findings[0].driver, "iov_upper");
+  EXPECT_EQ(claimed.findings[0].parameters[1], claimed.irp);
+
+  const Outcome passed_on = run_stack(
+      fail, [](PDEVICE_OBJECT, PIRP irp) { return forward_wait_and_complete(irp, false); }, VerifierOptions{});
+  EXPECT_TRUE(passed_on.findings.empty()) << passed_on.summaries();
+}
+
 // CancelSpinLock: a dispatch routine returns holding the cancel spin lock.
 TEST(IoVerification, DispatchReturningWithTheCancelSpinLockHeldBreaksCancelSpinLock) {
   VerifierOptions ddi_only{.flags = kVerifierDdiCompliance};
