@@ -112,6 +112,23 @@ void check_pending_operations(const DriverRecord& record) {
                                                     record.identity.name, list, lists.size()),
                          .driver = &record.identity});
   }
+  // A system thread the driver started and that has not ended runs (or will run) unloaded code.
+  for (const _ETHREAD* thread : ps::ProcessManager::require().system_process()->threads) {
+    const sched::Context* context = thread->Tcb.context;
+    if (context == nullptr || context->finished() || thread->Tcb.Header.SignalState != 0 ||
+        context->home_driver() != &record.identity || context == sched::Scheduler::current()->running()) {
+      continue;
+    }
+    verifier::violation({.code = DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
+                         .parameters = {address_of(thread), 0, 0, 0},
+                         .description = fmt::format("{} unloaded while its system thread {} ('{}') is still "
+                                                    "running; DriverUnload must make its threads exit and wait "
+                                                    "for them (KeWaitForSingleObject on the thread object).",
+                                                    record.identity.name, static_cast<const void*>(thread),
+                                                    context->name()),
+                         .driver = &record.identity});
+    break;
+  }
   if (const WORK_QUEUE_ITEM* item = executive.work_queues().first_pending(&record.identity)) {
     verifier::violation(
         {.code = DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,

@@ -88,6 +88,8 @@ class Context {
 
   // Driver attribution: the driver whose code this context is executing, innermost first.
   const base::DriverIdentity* driver() const { return driver_depth_ == 0 ? nullptr : drivers_[driver_depth_ - 1]; }
+  // The driver the context started in (a system thread's creator), whatever it calls now.
+  const base::DriverIdentity* home_driver() const { return driver_depth_ == 0 ? nullptr : drivers_[0]; }
   void push_driver(const base::DriverIdentity* driver) {
     WDMLAB_CHECK(driver_depth_ < drivers_.size(), "driver call nesting deeper than {}", drivers_.size());
     drivers_[driver_depth_++] = driver;
