@@ -148,7 +148,7 @@ constexpr ParameterMeanings kMeanings[] = {
     sub(kC4, 0x1007, "address of the lock", kNone, kNone),
     sub(kC4, 0x1008, "address of the lock", kNone, kNone),
     sub(kC4, 0x1009, "address of the lock", kNone, kNone),
-    sub(kC4, 0x100A, "address of the thread", "address of a lock it owns", kNone),
+    sub(kC4, 0x100A, "address of a lock it owns", "address of the thread", kNone),
     sub(kC4, 0x100B, "address of the lock", kNone, kNone),
     any(0xC7, "0 = timer, 1 = DPC, 2 = DPC routine found in the range", "address of the object",
         "start of the range being freed or unloaded", "end of the range"),

@@ -120,6 +120,12 @@ const sched::Context* running() {
   return scheduler != nullptr ? scheduler->running() : nullptr;
 }
 
+// A context as the bug check parameters name it: a thread's KTHREAD (what KeGetCurrentThread
+// returns), else the context itself (a processor's DPC context).
+std::uint64_t thread_address(const sched::Context* context) {
+  return context != nullptr && context->kernel_thread != nullptr ? address(context->kernel_thread) : address(context);
+}
+
 std::string context_name(const sched::Context* context) { return context != nullptr ? context->name() : "host"; }
 
 }  // namespace
@@ -203,7 +209,7 @@ void before_release(const void* lock, LockKind kind, bool for_another_thread) {
   }
   const sched::Context* owner = node->second.owner;
   if (checking && owner != nullptr && owner != self && !for_another_thread) {
-    violation({.parameters = {kReleasedByOther, address(lock), address(owner), address(self)},
+    violation({.parameters = {kReleasedByOther, address(lock), thread_address(owner), thread_address(self)},
                .description = fmt::format("{} released {} {}, which {} holds.", context_name(self), kind_name(kind),
                                           lock, context_name(owner))});
   }
@@ -264,7 +270,7 @@ void thread_ending() {
   auto first = std::find_if(held->second.begin(), held->second.end(),
                             [](const LockOrder::Held& h) { return h.kind != LockKind::Resource; });
   if (first != held->second.end() && active(kVerifierDeadlockDetection)) {
-    violation({.parameters = {kThreadEndedOwningLock, address(first->lock), address(self), 0},
+    violation({.parameters = {kThreadEndedOwningLock, address(first->lock), thread_address(self), 0},
                .description = fmt::format("Thread {} ended while it still held {} {}.", context_name(self),
                                           kind_name(first->kind), first->lock)});
   }

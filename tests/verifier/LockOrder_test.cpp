@@ -271,7 +271,9 @@ TEST(LockOrder, OneSpinLockUsedAsOrdinaryAndQueuedIs1008) {
 TEST(LockOrder, AThreadEndingHoldingAFastMutexIs100A) {
   Lab lab({.processors = 1, .seed = 1});
   static FAST_MUTEX mutex;
+  static PKTHREAD leaver;
   lab.spawn("leaver", [] {
+    leaver = KeGetCurrentThread();
     ExInitializeFastMutex(&mutex);
     KeEnterCriticalRegion();
     ExAcquireFastMutexUnsafe(&mutex);
@@ -281,6 +283,7 @@ TEST(LockOrder, AThreadEndingHoldingAFastMutexIs100A) {
   ASSERT_NE(finding, nullptr);
   EXPECT_EQ(finding->parameters[0], 0x100Au) << finding->summary();
   EXPECT_EQ(finding->parameters[1], reinterpret_cast<std::uintptr_t>(&mutex));
+  EXPECT_EQ(finding->parameters[2], reinterpret_cast<std::uintptr_t>(leaver));  // the thread object
 }
 
 }  // namespace
