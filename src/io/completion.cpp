@@ -23,6 +23,7 @@
 #include "ob/object.hpp"
 #include "ps/process.hpp"
 #include "sched/scheduler.hpp"
+#include "verifier/low_resources.hpp"
 #include "verifier/verifier.hpp"
 
 extern "C" NTSTATUS NTAPI wdmlab_io_invalid_device_request(PDEVICE_OBJECT DeviceObject, PIRP Irp);
@@ -487,7 +488,10 @@ NTSTATUS NTAPI IoSetCompletionRoutineEx(PDEVICE_OBJECT DeviceObject, PIRP Irp, P
                                         BOOLEAN InvokeOnCancel) {
   wdmlab::sched::scheduling_point();
   wdmlab::ke::require_irql_at_most(DISPATCH_LEVEL, "IoSetCompletionRoutineEx", __builtin_return_address(0), Irp);
-  auto* block = new (std::nothrow) CompletionRoutineEx{CompletionRoutine, Context, DeviceObject};
+  // The context block is pool on Windows: the low resources simulations can fail it.
+  auto* block = wdmlab::verifier::inject_failure("IoSetCompletionRoutineEx", 0, __builtin_return_address(0))
+                    ? nullptr
+                    : new (std::nothrow) CompletionRoutineEx{CompletionRoutine, Context, DeviceObject};
   if (block == nullptr) {
     // IoSetCompletionExCompleteIrp: the driver must now neither complete nor pass on the IRP.
     if (IrpRecord* record = IoManager::require().irps().find(Irp)) record->verifier_bits |= kIrpCompletionExFailed;

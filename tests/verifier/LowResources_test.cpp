@@ -100,6 +100,28 @@ TEST(LowResources, TheOtherRoutinesFailAsTheyReallyDo) {
   EXPECT_EQ(results, std::vector<const void*>(3, nullptr));
 }
 
+// IoSetCompletionRoutineEx allocates its context block: it fails with
+// STATUS_INSUFFICIENT_RESOURCES and sets no routine (the IRP itself, the grace call, succeeds; the
+// device is not looked at before the block is allocated).
+TEST(LowResources, IoSetCompletionRoutineExFailsWithoutSettingARoutine) {
+  VerifierOptions options = random_failures(10000);
+  options.low_resources.grace_calls = 1;
+  NTSTATUS status = STATUS_SUCCESS;
+  bool routine_set = true;
+  runs_clean(
+      [&] {
+        PIRP irp = IoAllocateIrp(2, FALSE);
+        ASSERT_NE(irp, nullptr);
+        status = IoSetCompletionRoutineEx(
+            nullptr, irp, [](PDEVICE_OBJECT, PIRP, PVOID) -> NTSTATUS { return 0; }, nullptr, TRUE, TRUE, TRUE);
+        routine_set = IoGetNextIrpStackLocation(irp)->CompletionRoutine != nullptr;
+        IoFreeIrp(irp);
+      },
+      1, 1, options);
+  EXPECT_EQ(status, STATUS_INSUFFICIENT_RESOURCES);
+  EXPECT_FALSE(routine_set);
+}
+
 TEST(LowResources, AnAllocationThatRaisesOnFailureRaises) {
   Lab lab({.processors = 1, .seed = 1, .verifier = random_failures(10000)});
   lab.spawn("allocator", [] {
