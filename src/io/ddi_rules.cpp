@@ -421,6 +421,17 @@ void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller)
   }
   if ((flags & kVerifierDdiCompliance) != 0 && record != nullptr) {
     check_completion_ex(*record, irp, caller, "completed");
+    // A dispatch routine completing the IRP it passed down while the drivers below still hold it:
+    // IoCallDriver returned STATUS_PENDING and the routine did not wait for it to come back.
+    if (DispatchFrame* own = all.innermost_of(driver); own != nullptr && own->irp == irp && own->forwarded &&
+                                                        own->lower_status == STATUS_PENDING &&
+                                                        from == IrpState::Dispatched) {
+      verifier::rule_violation("PendedCompletedRequest2", address_of(irp), address_of(caller), 0,
+                               fmt::format("IoCompleteRequest was called for IRP {} after IoCallDriver returned "
+                                           "STATUS_PENDING for it and before it came back: wait for the lower "
+                                           "driver to complete it (an event set by the completion routine).",
+                                           static_cast<const void*>(irp)));
+    }
     // A driver completing an IRP that came back to it from the drivers below.
     if (from == IrpState::Reclaimed && (record->verifier_bits & kIrpReclaimedFailed) != 0 &&
         irp->IoStatus.Status == STATUS_SUCCESS) {

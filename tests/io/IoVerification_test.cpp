@@ -539,6 +539,30 @@ TEST(IoVerification, CompletingWithSuccessWhatTheLowerDriverFailedBreaksComplete
   EXPECT_TRUE(passed_on.findings.empty()) << passed_on.summaries();
 }
 
+// PendedCompletedRequest2: the upper driver completes its IRP right after IoCallDriver returned
+// STATUS_PENDING, without waiting for it to come back.
+TEST(IoVerification, CompletingWhatIsStillPendingBelowBreaksPendedCompletedRequest2) {
+  const Outcome outcome = run_stack(
+      Keep,
+      [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+        IoCopyCurrentIrpStackLocationToNext(irp);
+        if (IoCallDriver(g.upper_next, irp) == STATUS_PENDING) {
+          irp->IoStatus.Status = STATUS_SUCCESS;
+          IoCompleteRequest(irp, IO_NO_INCREMENT);  // still the lower driver's
+        }
+        return STATUS_SUCCESS;
+      },
+      VerifierOptions{.flags = kVerifierDdiCompliance});
+  std::vector<const Finding*> rule;
+  for (const Finding& finding : outcome.findings) {
+    if (finding.rule == "PendedCompletedRequest2") rule.push_back(&finding);
+  }
+  ASSERT_EQ(rule.size(), 1u) << outcome.summaries();
+  EXPECT_EQ(rule[0]->code, kRule);
+  EXPECT_EQ(rule[0]->driver, "iov_upper");
+  EXPECT_EQ(rule[0]->parameters[1], outcome.irp);
+}
+
 // CancelSpinLock: a dispatch routine returns holding the cancel spin lock.
 TEST(IoVerification, DispatchReturningWithTheCancelSpinLockHeldBreaksCancelSpinLock) {
   VerifierOptions ddi_only{.flags = kVerifierDdiCompliance};
