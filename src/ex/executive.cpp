@@ -15,7 +15,8 @@ namespace wdmlab::ex {
 
 namespace {
 
-thread_local Executive* t_executive = nullptr;
+// Initial-exec: read at every context switch (Force IRQL checking follows the running IRQL).
+constinit __attribute__((tls_model("initial-exec"))) thread_local Executive* t_executive = nullptr;
 
 // The string routines' buffers: paged pool with the tag "Strg", charged to the calling driver. A
 // failure returns null (the routine then reports STATUS_NO_MEMORY); the IRQL and free checks are
