@@ -87,7 +87,11 @@ void report_bad_transition(const IRP* irp, IrpEvent event, IrpState state, const
                     fmt::format("IoCompleteRequest was called for IRP {} that is {}: the IRP was already "
                                 "completed. Exactly one driver completes an IRP, once.",
                                 irp_pointer, to_string(state)),
-                    verifier::active(kVerifierDdiCompliance) ? "DoubleCompletion" : "");
+                    !verifier::active(kVerifierDdiCompliance) ? ""
+                    // Completing it again from a completion routine, while the first completion
+                    // is still walking the stack, is the CompleteRequest rule's case.
+                    : state == IrpState::Completing ? "CompleteRequest"
+                                                    : "DoubleCompletion");
     case IrpEvent::Call:
       if (state == IrpState::Free) {
         io_violation_or_fault(0x03, address_of(irp), 0, 0,

@@ -539,6 +539,29 @@ TEST(IoVerification, CompletingWithSuccessWhatTheLowerDriverFailedBreaksComplete
   EXPECT_TRUE(passed_on.findings.empty()) << passed_on.summaries();
 }
 
+// CompleteRequest: a completion routine completes the IRP whose completion is calling it. The
+// kernel stops with 0x44; DDI compliance checking names the rule.
+NTSTATUS NTAPI CompleteAgain(PDEVICE_OBJECT, PIRP irp, PVOID) {
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+  return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+TEST(IoVerification, CompletingFromACompletionRoutineBreaksCompleteRequest) {
+  const Outcome outcome = run_stack(
+      Complete,
+      [](PDEVICE_OBJECT, PIRP irp) -> NTSTATUS {
+        IoCopyCurrentIrpStackLocationToNext(irp);
+        IoSetCompletionRoutine(irp, CompleteAgain, nullptr, TRUE, TRUE, TRUE);
+        return IoCallDriver(g.upper_next, irp);
+      },
+      VerifierOptions{});
+  ASSERT_FALSE(outcome.findings.empty());
+  const Finding& last = outcome.findings.back();
+  EXPECT_EQ(last.code, MULTIPLE_IRP_COMPLETE_REQUESTS) << outcome.summaries();
+  EXPECT_EQ(last.rule, "CompleteRequest");
+  EXPECT_EQ(last.parameters[0], outcome.irp);
+}
+
 // PendedCompletedRequest2: the upper driver completes its IRP right after IoCallDriver returned
 // STATUS_PENDING, without waiting for it to come back.
 TEST(IoVerification, CompletingWhatIsStillPendingBelowBreaksPendedCompletedRequest2) {
