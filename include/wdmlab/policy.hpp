@@ -35,6 +35,13 @@ class SchedulingPolicy {
 // Uniformly random choice at every scheduling point, from a seeded generator (the default).
 std::unique_ptr<SchedulingPolicy> make_random_policy(std::uint64_t seed);
 
+// PCT (Burckhardt et al., probabilistic concurrency testing) with bug depth `depth` (1: no
+// priority change; 2: one, enough for most atomicity and ordering bugs) over an estimated
+// `steps` scheduling decisions per run. Each seed is one run's random priorities and change
+// points; a bug of depth d shows up in a run with probability at least 1 / (contexts *
+// steps^(d-1)). Throws UsageError for a depth or step estimate of 0.
+std::unique_ptr<SchedulingPolicy> make_pct_policy(std::uint64_t seed, unsigned depth, std::uint64_t steps);
+
 // Cooperative: the current context keeps running until it blocks or finishes; then the first
 // option runs. Deterministic without a seed; useful when a test wants one plain interleaving.
 std::unique_ptr<SchedulingPolicy> make_cooperative_policy();
