@@ -116,10 +116,7 @@ constexpr std::uint8_t kPoolLeftRedzone = 0x8D;
 // How far past a pool block a heap redzone still counts as that block's right redzone.
 constexpr std::uintptr_t kRedzoneReach = 64;
 
-bool kasan_for(const base::DriverIdentity* driver) {
-  verifier::Verifier* verifier = verifier::Verifier::current();
-  return verifier != nullptr && (verifier->flags_for(driver) & kVerifierKasan) != 0;
-}
+bool kasan_for(const base::DriverIdentity* driver) { return (verifier::flags_of(driver) & kVerifierKasan) != 0; }
 
 }  // namespace
 

@@ -21,11 +21,6 @@ namespace {
 
 constexpr std::uint32_t kWatched = kVerifierIoVerification | kVerifierDdiCompliance;
 
-std::uint32_t flags_of(const base::DriverIdentity* driver) {
-  verifier::Verifier* verifier = verifier::Verifier::current();
-  return verifier != nullptr ? verifier->flags_for(driver) : verifier::normalize_flags(kVerifierStandardFlags);
-}
-
 const sched::Context* running_context() {
   sched::Scheduler* scheduler = sched::Scheduler::current();
   return scheduler != nullptr ? scheduler->running() : nullptr;
@@ -223,7 +218,7 @@ void DispatchFrames::pop(DispatchFrame& frame) {
 
 bool begin_dispatch(DispatchFrame& frame, PDEVICE_OBJECT device, PIRP irp, PDRIVER_DISPATCH routine) {
   const base::DriverIdentity* driver = driver_of(device);
-  const std::uint32_t flags = flags_of(driver);
+  const std::uint32_t flags = verifier::flags_of(driver);
   if ((flags & kWatched) == 0) return false;
   const IrpRecord* record = IoManager::require().irps().find(irp);
   frame.irp = irp;
@@ -313,7 +308,7 @@ void end_dispatch(DispatchFrame& frame, NTSTATUS status) {
 
 void on_forward(PIRP irp, IrpRecord* record, PDEVICE_OBJECT target, const void* caller) {
   const base::DriverIdentity* driver = sched::calling_driver();
-  const std::uint32_t flags = flags_of(driver);
+  const std::uint32_t flags = verifier::flags_of(driver);
   if ((flags & kWatched) == 0) return;
   DispatchFrame* frame = frames().innermost_of(driver);
   if (frame != nullptr && frame->irp != irp) frame = nullptr;
@@ -395,7 +390,7 @@ void on_complete(PIRP irp, IrpRecord* record, IrpState from, const void* caller)
   const base::DriverIdentity* driver = sched::calling_driver();
   DispatchFrames& all = frames();
   if (DispatchFrame* own = all.innermost_of(driver); own != nullptr && own->irp == irp) own->completed_by_driver = true;
-  const std::uint32_t flags = flags_of(driver);
+  const std::uint32_t flags = verifier::flags_of(driver);
   if ((flags & kWatched) == 0) return;
   if ((flags & kVerifierIoVerification) != 0) {
     if (from == IrpState::Allocated) {

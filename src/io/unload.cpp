@@ -165,8 +165,7 @@ void check_leaks(const DriverRecord& record, const std::vector<const ex::PoolAll
 
 // What Driver Verifier checks once DriverUnload has returned, on the unloading thread.
 void audit_unload(const DriverRecord& record) {
-  verifier::Verifier* verifier = verifier::Verifier::current();
-  if (verifier == nullptr || verifier->flags_for(&record.identity) == 0) return;
+  if (verifier::flags_of(&record.identity) == 0) return;
   const std::vector<const ex::PoolAllocation*> leaks =
       ex::Executive::require().pool().accounting().outstanding(&record.identity);
   check_timers_and_dpcs(record, unloading_ranges(record, leaks));

@@ -172,10 +172,9 @@ void irql_rule_violation(const char* rule, const char* routine, std::uint8_t max
   const bool exactly = maximum == PASSIVE_LEVEL || name == "IrqlKeReleaseSpinLock" || name == "IrqlDispatch";
   const char* condition = condition_text(
       fmt::format("{} should only be called at IRQL {} {}.", routine, exactly ? "=" : "<=", level_name(maximum)));
-  verifier::violation({.parameters = {row->subcode, reinterpret_cast<std::uintptr_t>(condition), 0,
-                                      reinterpret_cast<std::uintptr_t>(caller)},
-                       .description = fmt::format("DDI compliance rule {} (0x{:X}): {} It was called at IRQL {}.",
-                                                  rule, row->subcode, condition, current_irql())});
+  ddi_rule_violation(row->subcode, condition, caller,
+                     fmt::format("DDI compliance rule {} (0x{:X}): {} It was called at IRQL {}.", rule, row->subcode,
+                                 condition, current_irql()));
 }
 
 }  // namespace wdmlab::ke

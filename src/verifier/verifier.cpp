@@ -126,31 +126,44 @@ VerifierCounters Verifier::counters_by_name(const std::string& name) const {
   return sum;
 }
 
-std::uint32_t flags() {
+std::uint32_t flags_of(const base::DriverIdentity* driver) {
   Verifier* verifier = t_verifier;
-  if (verifier == nullptr) return normalize_flags(kVerifierStandardFlags);
-  return verifier->flags_for(sched::calling_driver());
+  return verifier != nullptr ? verifier->flags_for(driver) : normalize_flags(kVerifierStandardFlags);
 }
 
-bool active(std::uint32_t option) {
-  const std::uint32_t in_force = flags();
-  return option == kAutomatic ? in_force != 0 : (in_force & option) != 0;
-}
+std::uint32_t flags() { return flags_of(sched::calling_driver()); }
+
+bool active(std::uint32_t option) { return enables(flags(), option); }
 
 VerifierCounters* counters() {
   Verifier* verifier = t_verifier;
   return verifier != nullptr ? &verifier->counters(sched::calling_driver()) : nullptr;
 }
 
+namespace {
+
+// Hands a finding to the run: a fatal one stops it (from a lab thread, as a bug check does), the
+// others are recorded and the run goes on. On the host a fatal finding is misuse of the lab.
+bool deliver(Finding finding, std::uintptr_t exact_pc = 0, std::vector<RelatedStack> related = {}) {
+  sched::Scheduler* scheduler = sched::Scheduler::current();
+  const bool fatal = finding.severity == Severity::Fatal;
+  if (scheduler == nullptr || (fatal && scheduler->running() == nullptr)) {
+    throw UsageError(fmt::format("bug check 0x{:X} ({}{}) outside a lab thread: {}", finding.code, finding.name,
+                                 finding.rule.empty() ? "" : ", rule " + finding.rule, finding.description));
+  }
+  if (fatal) scheduler->stop(std::move(finding), exact_pc, std::move(related));
+  scheduler->report(std::move(finding), std::move(related));
+  return true;
+}
+
+}  // namespace
+
 bool violation(Violation violation) {
   const std::uint64_t subcode = violation.parameters[0];
   const Rule* rule = find_rule(violation.code, keyed_by_subcode(violation.code) ? subcode : 0);
-  const std::uint32_t option = rule != nullptr ? rule->option : kAutomatic;
   const base::DriverIdentity* driver = violation.driver != nullptr ? violation.driver : sched::calling_driver();
+  if (!enables(flags_of(driver), rule != nullptr ? rule->option : kAutomatic)) return false;
   Verifier* verifier = t_verifier;
-  const std::uint32_t in_force =
-      verifier != nullptr ? verifier->flags_for(driver) : normalize_flags(kVerifierStandardFlags);
-  if (option == kAutomatic ? in_force == 0 : (in_force & option) == 0) return false;
   if (verifier != nullptr && verifier->rule_disabled(violation.code, subcode)) {
     ++verifier->counters(driver).findings_suppressed;
     return false;
@@ -164,20 +177,7 @@ bool violation(Violation violation) {
   finding.severity = rule != nullptr ? rule->severity : Severity::Fatal;
   if (driver != nullptr) finding.driver = driver->name;
   if (verifier != nullptr) finding.irp_history = verifier->irp_history(finding.parameters);
-  sched::Scheduler* scheduler = sched::Scheduler::current();
-  if (scheduler == nullptr || scheduler->running() == nullptr) {
-    if (finding.severity != Severity::Fatal && scheduler != nullptr) {
-      scheduler->report(std::move(finding), std::move(violation.related));
-      return true;
-    }
-    throw UsageError(fmt::format("bug check 0x{:X} ({}) outside a lab thread: {}", finding.code, finding.name,
-                                 finding.description));
-  }
-  if (finding.severity == Severity::Fatal) {
-    scheduler->stop(std::move(finding), violation.exact_pc, std::move(violation.related));
-  }
-  scheduler->report(std::move(finding), std::move(violation.related));
-  return true;
+  return deliver(std::move(finding), violation.exact_pc, std::move(violation.related));
 }
 
 bool rule_violation(const char* rule, std::uint64_t object, std::uint64_t where, std::uint64_t extra,
@@ -190,12 +190,7 @@ bool rule_violation(const char* rule, std::uint64_t object, std::uint64_t where,
   finding.rule = rule;
   finding.description = std::move(description);
   finding.severity = Severity::NonFatal;
-  sched::Scheduler* scheduler = sched::Scheduler::current();
-  if (scheduler == nullptr) {
-    throw UsageError(fmt::format("DDI rule {} broken outside a lab: {}", rule, finding.description));
-  }
-  scheduler->report(std::move(finding));
-  return true;
+  return deliver(std::move(finding));
 }
 
 }  // namespace wdmlab::verifier

@@ -110,9 +110,16 @@ class Verifier {
 // Adds the bits an option implies.
 std::uint32_t normalize_flags(std::uint32_t flags);
 
+// The flags in force for `driver` (null: code outside any driver); the standard set when no lab
+// runs on this thread.
+std::uint32_t flags_of(const base::DriverIdentity* driver);
 // The flags in force for the calling driver (sched::calling_driver()).
 std::uint32_t flags();
-// Whether checks of `option` (a /flags bit, or kAutomatic) run for the calling driver.
+// Whether `flags` turn on the checks of `option` (a /flags bit, or kAutomatic: any verification).
+inline bool enables(std::uint32_t flags, std::uint32_t option) {
+  return option == kAutomatic ? flags != 0 : (flags & option) != 0;
+}
+// Whether checks of `option` run for the calling driver.
 bool active(std::uint32_t option);
 // The calling driver's counters; null when no lab runs on this thread.
 VerifierCounters* counters();
