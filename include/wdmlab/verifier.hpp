@@ -78,7 +78,6 @@ struct VerifierOptions {
 struct VerifierCounters {
   std::uint64_t raise_irqls = 0;
   std::uint64_t acquire_spin_locks = 0;
-  std::uint64_t synchronize_executions = 0;
   std::uint64_t pool_allocations_attempted = 0;
   std::uint64_t pool_allocations_succeeded = 0;
   std::uint64_t pool_allocations_special = 0;  // succeeded in special pool

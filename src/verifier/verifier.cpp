@@ -114,7 +114,6 @@ VerifierCounters Verifier::counters_by_name(const std::string& name) const {
     const VerifierCounters& c = entry.counters;
     sum.raise_irqls += c.raise_irqls;
     sum.acquire_spin_locks += c.acquire_spin_locks;
-    sum.synchronize_executions += c.synchronize_executions;
     sum.pool_allocations_attempted += c.pool_allocations_attempted;
     sum.pool_allocations_succeeded += c.pool_allocations_succeeded;
     sum.pool_allocations_special += c.pool_allocations_special;
