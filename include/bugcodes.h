@@ -456,5 +456,9 @@
    took; Finding::rule names it. P1 = 0, P2 = the object the rule tracks (an IRP, a lock),
    P3 = the address in the driver where it was found, P4 = rule-specific. Non-fatal. */
 #define WDMLAB_DDI_RULE_VIOLATION ((ULONG)0x574C0006L)
+/* An exploration's end-state check (wdmlab/explore.hpp, ExploreOptions::check) found the state a
+   schedule left wrong; the description says what. P1 = the schedule's scheduling choices,
+   P2 = its preemptions, P3, P4 = 0. */
+#define WDMLAB_SCENARIO_CHECK_FAILED ((ULONG)0x574C0007L)
 
 #endif /* _BUGCODES_ */

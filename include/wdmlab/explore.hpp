@@ -94,6 +94,11 @@ struct ExploredFinding {
   // The shrunk schedule (ExploreOptions::shrink): the fewest preemptions found that still make a
   // finding with the same key. Equal to `schedule` when nothing could be taken out.
   Schedule shrunk;
+  // The bounded search below shrunk's preemption count ran to exhaustion without the finding:
+  // no schedule with fewer preemptions makes it.
+  bool shrunk_minimal = false;
+  // The command that replays `shrunk` (ExploreOptions::replay_command with its schedule).
+  std::string replay_command;
   // The race as a picture: Chrome trace-event JSON (chrome://tracing, ui.perfetto.dev) of the
   // shrunk schedule's replay, and its compact text interleaving (ExploreOptions::picture).
   std::string chrome_trace;
@@ -128,6 +133,12 @@ struct ExploreOptions {
   bool shrink = true;   // shrink each distinct finding's schedule to its fewest preemptions
   bool picture = true;  // replay each distinct finding with tracing for its picture
   EndCheck check;
+  // How a user replays a schedule: a command line to which the schedule's text is appended in
+  // single quotes (the CLI sets "wdmlab replay <sample> --schedule", the GoogleTest integration an
+  // environment variable and the test's filter). Empty: the replay() call is named instead.
+  std::string replay_command;
+  // Runs the shrinking may take per distinct finding.
+  std::uint64_t shrink_budget = 3000;
 
   // The default machine: LabOptions' defaults on 2 processors.
   static LabOptions default_lab();

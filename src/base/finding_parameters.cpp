@@ -222,6 +222,7 @@ constexpr ParameterMeanings kMeanings[] = {
     any(0x574C0004, "1 = EXCEPTION_CONTINUE_EXECUTION for a fault, 2 = routine not implemented", kNone, kNone, kNone),
     any(0x574C0005, "scheduling decisions taken", "virtual time (100 ns units)", kNone, kNone),
     any(0x574C0006, "0", "object the rule tracks", "address in the driver", "rule-specific"),
+    any(0x574C0007, "scheduling choices of the schedule", "preemptions of the schedule", kNone, kNone),
 };
 
 bool before(const ParameterMeanings& row, std::tuple<std::uint32_t, bool, std::uint64_t> key) {
