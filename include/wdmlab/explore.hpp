@@ -133,9 +133,10 @@ struct ExploreOptions {
   bool shrink = true;   // shrink each distinct finding's schedule to its fewest preemptions
   bool picture = true;  // replay each distinct finding with tracing for its picture
   EndCheck check;
-  // How a user replays a schedule: a command line to which the schedule's text is appended in
-  // single quotes (the CLI sets "wdmlab replay <sample> --schedule", the GoogleTest integration an
-  // environment variable and the test's filter). Empty: the replay() call is named instead.
+  // How a user replays a schedule: a command line in which @SCHEDULE@ stands for the schedule's
+  // text in single quotes, or to which it is appended (the CLI sets "wdmlab replay <sample>
+  // --schedule", the GoogleTest integration an environment variable and the test's filter).
+  // Empty: the replay() call is named instead.
   std::string replay_command;
   // Runs the shrinking may take per distinct finding.
   std::uint64_t shrink_budget = 3000;

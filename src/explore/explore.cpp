@@ -276,7 +276,12 @@ std::string replay_command_for(const ExploreOptions& options, const Schedule& sc
   if (options.replay_command.empty()) {
     return fmt::format("wdmlab::replay(scenario, wdmlab::Schedule::parse(\"{}\"))", schedule.to_string());
   }
-  return fmt::format("{} '{}'", options.replay_command, schedule.to_string());
+  const std::string quoted = fmt::format("'{}'", schedule.to_string());
+  std::string command = options.replay_command;
+  if (const std::size_t at = command.find("@SCHEDULE@"); at != std::string::npos) {
+    return command.replace(at, std::string_view("@SCHEDULE@").size(), quoted);
+  }
+  return command + " " + quoted;
 }
 
 // --- shrinking -------------------------------------------------------------------------------------
