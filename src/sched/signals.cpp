@@ -182,29 +182,56 @@ void install_fault_handling() {
   }
 }
 
+namespace {
+// This thread's watchdog timer: made by its first watched run and deleted when the thread exits;
+// armed by a run and left armed until the lab is destroyed (disarm_watchdog), so a lab's runs cost
+// no timer calls after its first. Between runs a tick finds no running context and does nothing.
+struct ThreadWatchdogTimer {
+  timer_t timer{};
+  bool made = false;
+  std::uint32_t armed_period_ms = 0;  // 0: disarmed
+  ThreadWatchdogTimer() = default;
+  ThreadWatchdogTimer(const ThreadWatchdogTimer&) = delete;
+  ThreadWatchdogTimer& operator=(const ThreadWatchdogTimer&) = delete;
+  ~ThreadWatchdogTimer() {
+    if (made) ::timer_delete(timer);
+  }
+  void arm(std::uint32_t period_ms) {
+    if (armed_period_ms == period_ms) return;
+    if (!made) {
+      sigevent event{};
+      event.sigev_notify = SIGEV_THREAD_ID;
+      event.sigev_signo = g_watchdog_signal;
+      event._sigev_un._tid = static_cast<pid_t>(::syscall(SYS_gettid));
+      made = ::timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) == 0;
+      if (!made) return;
+    }
+    itimerspec spec{};
+    spec.it_interval.tv_sec = period_ms / 1000;
+    spec.it_interval.tv_nsec = static_cast<long>(period_ms % 1000) * 1'000'000L;
+    spec.it_value = spec.it_interval;
+    if (::timer_settime(timer, 0, &spec, nullptr) == 0) armed_period_ms = period_ms;
+  }
+  void disarm() {
+    if (armed_period_ms == 0) return;
+    const itimerspec disarmed{};
+    ::timer_settime(timer, 0, &disarmed, nullptr);
+    armed_period_ms = 0;
+  }
+};
+thread_local ThreadWatchdogTimer t_watchdog_timer;
+}  // namespace
+
 Watchdog::Watchdog(Scheduler&, std::uint32_t limit_ms) {
   if (limit_ms == 0) return;
   t_watchdog_limit_ms = limit_ms;
   t_watchdog_period_ms = std::max<std::uint32_t>(limit_ms / 8, 5);
   t_watchdog_strikes = 0;
   t_watchdog_progress = 0;
-  sigevent event{};
-  event.sigev_notify = SIGEV_THREAD_ID;
-  event.sigev_signo = g_watchdog_signal;
-  event._sigev_un._tid = static_cast<pid_t>(::syscall(SYS_gettid));
-  timer_t timer{};
-  if (::timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) != 0) return;
-  timer_ = timer;
-  itimerspec spec{};
-  spec.it_interval.tv_sec = t_watchdog_period_ms / 1000;
-  spec.it_interval.tv_nsec = static_cast<long>(t_watchdog_period_ms % 1000) * 1'000'000L;
-  spec.it_value = spec.it_interval;
-  armed_ = ::timer_settime(timer, 0, &spec, nullptr) == 0;
+  t_watchdog_timer.arm(t_watchdog_period_ms);
 }
 
-Watchdog::~Watchdog() {
-  if (timer_ != nullptr) ::timer_delete(static_cast<timer_t>(timer_));
-}
+void disarm_watchdog() { t_watchdog_timer.disarm(); }
 
 }  // namespace wdmlab::sched
 
