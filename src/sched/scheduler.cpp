@@ -122,7 +122,6 @@ Scheduler::Scheduler(SchedulerOptions options, std::unique_ptr<SchedulingPolicy>
 Scheduler::~Scheduler() {
   WDMLAB_CHECK(running_ == nullptr, "a lab was destroyed while one of its contexts was running");
   for (auto& context : contexts_) stacks_.release(std::exchange(context->stack_, Stack{}));
-  if (options_.watchdog_ms != 0) disarm_watchdog();
   if (current_scheduler == this) current_scheduler = nullptr;
 }
 

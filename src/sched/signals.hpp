@@ -28,7 +28,8 @@ class Scheduler;
 void install_fault_handling();
 
 // Watches the current OS thread's run (a CPU-time timer, no-op for limit_ms 0). The timer stays
-// armed after the run, ignoring ticks while no context runs, until disarm_watchdog().
+// armed after the run, ignoring ticks while no context runs, until a tick finds no lab on the
+// thread.
 class Watchdog {
  public:
   Watchdog(Scheduler& scheduler, std::uint32_t limit_ms);
@@ -36,7 +37,5 @@ class Watchdog {
   Watchdog& operator=(const Watchdog&) = delete;
 };
 
-// Stops the current OS thread's watchdog timer; the scheduler calls it when it is destroyed.
-void disarm_watchdog();
 
 }  // namespace wdmlab::sched
