@@ -78,13 +78,15 @@ BENCHMARK(BM_EmptyLab);
 
 // The same scenario through explore(): schedules per second with the explorer's own work per
 // schedule (its policy, the recorded choices, the digest, findings), over 2,000 schedules of one
-// strategy on the explorer's default machine.
-void BM_ExploreSchedules(benchmark::State& state, const wdmlab::Strategy& strategy) {
+// strategy on the explorer's default machine (freed IRPs protected unless `protect_freed_irps` is
+// false).
+void BM_ExploreSchedules(benchmark::State& state, const wdmlab::Strategy& strategy, bool protect_freed_irps = true) {
   std::uint64_t schedules = 0;
   for (auto _ : state) {
     wdmlab::ExploreOptions options;
     options.schedules = 2000;
     options.strategy = strategy;
+    options.lab.protect_freed_irps = protect_freed_irps;
     options.stop_at_first = false;
     options.shrink = false;
     options.picture = false;
@@ -99,6 +101,7 @@ void BM_ExploreSchedules(benchmark::State& state, const wdmlab::Strategy& strate
 }
 BENCHMARK_CAPTURE(BM_ExploreSchedules, random, wdmlab::random_strategy())->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_ExploreSchedules, pct2, wdmlab::pct(2))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ExploreSchedules, pct2_unprotected_irps, wdmlab::pct(2), false)->Unit(benchmark::kMillisecond);
 
 // What the race's second completion of the read stops with: its completion routine already took the
 // IRP back (STATUS_MORE_PROCESSING_REQUIRED), so the second completion runs off the top of an IRP no
