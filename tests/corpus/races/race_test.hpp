@@ -9,7 +9,7 @@
 //   - PCT finds it within `pct_within` schedules, with the expected code, rule, culprit, subcode;
 //   - random scheduling finds it within `random_within` schedules;
 //   - the schedules found replay to the same finding, also after a round trip through their text;
-//   - the shrunk schedule has `shrunk_preemptions` preemptions and replays to the same finding;
+//   - the shrunk schedules have `shrunk_preemptions` preemptions and replay to the same finding;
 //   - the cooperative policy (no preemption) runs the scenario without a finding;
 //   - among the first 40 random schedules, some make the finding and some are clean.
 // Each test prints what it measured ("[ measured ] ..."), which is where docs/corpus.md's figures
@@ -144,8 +144,9 @@ inline std::optional<ExploredFinding> find_race(const Race& race, Strategy strat
   expect_race_finding(found.finding, race);
   EXPECT_LE(found.schedule_index + 1, within);
   EXPECT_EQ(result.schedules, found.schedule_index + 1);  // stopped at the first
-  std::cout << "[ measured ] " << name << " found " << found.finding.summary() << " in schedule "
-            << found.schedule_index + 1 << ", " << found.schedule.preemptions.size() << " preemption(s)";
+  std::cout << "[ measured ] " << name << " found " << found.finding.name << " " << found.finding.rule
+            << " in schedule " << found.schedule_index + 1 << ", " << found.schedule.preemptions.size()
+            << " preemption(s)";
   if (shrink) std::cout << ", shrunk to " << found.shrunk.preemptions.size();
   std::cout << "\n";
   return found;
@@ -182,13 +183,17 @@ inline void expect_schedule_replays(const Race& race) {
   }
 }
 
+// Both PCT's and random scheduling's schedules shrink to the stated preemptions, with nothing
+// fewer making the finding, and the shrunk schedule replays to it.
 inline void expect_shrinks(const Race& race) {
-  const auto found = find_race(race, pct(race.pct_depth), race.pct_within, true);
-  if (!found) return;
-  EXPECT_EQ(found->shrunk.preemptions.size(), race.shrunk_preemptions) << found->shrunk.to_string();
-  EXPECT_LE(found->shrunk.preemptions.size(), found->schedule.preemptions.size());
-  EXPECT_TRUE(found->shrunk_minimal);
-  expect_replays(race, found->shrunk);
+  for (auto found : {find_race(race, pct(race.pct_depth), race.pct_within, true),
+                     find_race(race, random_strategy(), race.random_within, true)}) {
+    if (!found) continue;
+    EXPECT_EQ(found->shrunk.preemptions.size(), race.shrunk_preemptions) << found->shrunk.to_string();
+    EXPECT_LE(found->shrunk.preemptions.size(), found->schedule.preemptions.size());
+    EXPECT_TRUE(found->shrunk_minimal);
+    expect_replays(race, found->shrunk);
+  }
 }
 
 // Without preemptions (the cooperative policy: each thread runs until it blocks) the bug does not
