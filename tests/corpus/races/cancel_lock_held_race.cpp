@@ -15,6 +15,7 @@ namespace {
 
 Race cancel_against_read_race() {
   return {.scenario = cancel_against_read(CANCEL_LOCK_HELD_IMAGE, u"\\\\.\\CancelLockHeld"),
+          .driver = "cancel_lock_held",
           .code = DRIVER_RETURNED_HOLDING_CANCEL_LOCK,
           .pct_within = 3,     // measured: schedule 1
           .random_within = 5,  // measured: schedule 2

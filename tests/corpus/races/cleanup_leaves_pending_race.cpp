@@ -24,6 +24,7 @@ Race close_against_read() {
     });
   };
   return {.scenario = std::move(scenario),
+          .driver = "cleanup_leaves_pending",
           .code = DRIVER_VERIFIER_DETECTED_VIOLATION,
           .p1 = 0x135,
           .pct_within = 60,    // measured: schedule 24

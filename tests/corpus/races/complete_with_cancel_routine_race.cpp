@@ -30,6 +30,7 @@ Race write_against_read() {
         });
   };
   return {.scenario = std::move(scenario),
+          .driver = "complete_with_cancel_routine",
           .code = DRIVER_VERIFIER_IOMANAGER_VIOLATION,
           .culprit = "CompleteWithCancelRoutineWrite",
           .p1 = 0x07,

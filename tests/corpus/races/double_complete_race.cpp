@@ -37,6 +37,7 @@ Race watchdog_against_read() {
     });
   };
   return {.scenario = std::move(scenario),
+          .driver = "double_complete",
           .code = DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
           .culprit = "DoubleCompleteCancel",
           .pct_within = 5,     // measured: schedule 2

@@ -17,6 +17,7 @@ namespace {
 
 Race cancel_against_read_race() {
   return {.scenario = cancel_against_read(NO_CANCEL_RECHECK_IMAGE, u"\\\\.\\NoCancelRecheck"),
+          .driver = "no_cancel_recheck",
           .code = WDMLAB_DDI_RULE_VIOLATION,
           .rule = "IrpCancelField",
           .pct_within = 3,     // measured: schedule 1

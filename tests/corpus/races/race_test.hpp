@@ -34,6 +34,7 @@ namespace wdmlab::test {
 
 struct Race {
   Scenario scenario;
+  std::string driver;               // the driver it is charged to
   std::uint32_t code = 0;           // the finding's bug check code
   std::string rule;                 // its rule name, "" when it has none
   std::string culprit;              // the function of its culprit frame, "" when not asserted
@@ -117,8 +118,9 @@ inline Scenario cancel_against_read(const char* image, const char16_t* device) {
   };
 }
 
-// The finding is the race's: code, rule, culprit and subcode.
+// The finding is the race's: driver, code, rule, culprit and subcode.
 inline void expect_race_finding(const Finding& finding, const Race& race) {
+  EXPECT_EQ(finding.driver, race.driver) << finding.summary();
   EXPECT_EQ(finding.code, race.code) << finding.to_text();
   EXPECT_EQ(finding.rule, race.rule) << finding.summary();
   if (!race.culprit.empty()) {

@@ -28,6 +28,7 @@ Race two_reads() {
     });
   };
   return {.scenario = std::move(scenario),
+          .driver = "touch_after_complete",
           .code = DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
           .culprit = "TouchAfterCompleteRead",
           .pct_within = 1,  // every schedule makes it
