@@ -139,8 +139,8 @@ ExplorationFile exploration_from_json(std::string_view text, const std::string& 
   try {
     const json in = json::parse(text);
     if (!in.is_object() || !in.contains("format") || in.at("format") != kFormat) {
-      throw UsageError(fmt::format("it is not an exploration (\"format\": \"{}\"); `wdmlab explore --json` writes one",
-                                   kFormat));
+      throw UsageError(
+          fmt::format("it is not an exploration (\"format\": \"{}\"); `wdmlab explore --json` writes one", kFormat));
     }
     ExplorationFile exploration;
     exploration.command = in.at("command").get<std::string>();

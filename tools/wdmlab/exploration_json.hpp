@@ -28,7 +28,7 @@ struct ExplorationFile {
   std::uint64_t seed = 1;             // the exploration's first seed (ExploreOptions::seed)
   std::uint64_t schedules_asked = 0;  // ExploreOptions::schedules, over the whole exploration
   unsigned shard_count = 1;
-  std::vector<unsigned> shards;  // the shards it holds, ascending
+  std::vector<unsigned> shards;            // the shards it holds, ascending
   bool interleavings_upper_bound = false;  // summed over shards, which may have met the same one
   ExploreResult result;
   std::vector<std::string> trace_files;  // per finding: where its Chrome trace was written, or ""

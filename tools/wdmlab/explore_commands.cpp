@@ -129,16 +129,18 @@ int explore(const ExploreCommand& command) {
   }
   const std::string strategy = options.strategy.name();
   if (options.shard.count > 1 && strategy.find("bounded(") != std::string::npos) {
-    throw UsageError(fmt::format("--strategy {} cannot run as --shard {}: a bounded search's schedules depend on "
-                                 "the ones before; shard random or pct",
-                                 command.strategy, command.shard));
+    throw UsageError(
+        fmt::format("--strategy {} cannot run as --shard {}: a bounded search's schedules depend on "
+                    "the ones before; shard random or pct",
+                    command.strategy, command.shard));
   }
   if (!(command.time_budget >= 0 && command.time_budget <= 1e9)) {
     throw UsageError(fmt::format("--time-budget {}: give seconds, 0 (no limit) or more", command.time_budget));
   }
   if (command.time_budget > 0) {
-    options.time_budget = std::max(std::chrono::milliseconds(1), std::chrono::milliseconds(static_cast<std::int64_t>(
-                                                                      std::ceil(command.time_budget * 1000))));
+    options.time_budget =
+        std::max(std::chrono::milliseconds(1),
+                 std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(command.time_budget * 1000))));
   }
   options.seed = command.seed;
   options.stop_at_first = !command.all;
@@ -156,11 +158,10 @@ int explore(const ExploreCommand& command) {
   }
 
   ExplorationFile exploration;
-  exploration.command = fmt::format("wdmlab explore {} --schedules {} --strategy '{}' --seed {} --shard {}/{}{}{}{}",
-                                    arguments, command.schedules, strategy, command.seed, options.shard.index,
-                                    options.shard.count, command.all ? " --all" : "",
-                                    command.no_shrink ? " --no-shrink" : "",
-                                    fmt::format(" --processors {}", command.machine.processors));
+  exploration.command = fmt::format(
+      "wdmlab explore {} --schedules {} --strategy '{}' --seed {} --shard {}/{}{}{}{}", arguments, command.schedules,
+      strategy, command.seed, options.shard.index, options.shard.count, command.all ? " --all" : "",
+      command.no_shrink ? " --no-shrink" : "", fmt::format(" --processors {}", command.machine.processors));
   exploration.sample = sample.name;
   exploration.seed = command.seed;
   exploration.schedules_asked = command.schedules;
@@ -230,9 +231,8 @@ int replay(const ReplayCommand& command) {
   }
   check_report_paths(command.reports);
   const LabOptions lab = lab_options(command.machine);
-  const std::string replay_command =
-      fmt::format("wdmlab replay {} --schedule '{}'", scenario_arguments(command.scenario, command.machine),
-                  schedule.to_string());
+  const std::string replay_command = fmt::format(
+      "wdmlab replay {} --schedule '{}'", scenario_arguments(command.scenario, command.machine), schedule.to_string());
 
   fmt::print("replaying {} on {} simulated processor(s), seed {}: {} choice(s), {} preemption(s), strategy {}\n",
              sample.name, schedule.processors, schedule.seed, schedule.choices.size(), schedule.preemptions.size(),
@@ -241,9 +241,10 @@ int replay(const ReplayCommand& command) {
   if (schedule.build_id.empty()) {
     fmt::print("build: the schedule names none; this is build {}\n", this_build.empty() ? "-" : this_build);
   } else if (schedule.build_id != this_build) {
-    fmt::print("build: the schedule was made by build {}, this is build {}: a changed program may leave the "
-               "schedule\n",
-               schedule.build_id, this_build.empty() ? "-" : this_build);
+    fmt::print(
+        "build: the schedule was made by build {}, this is build {}: a changed program may leave the "
+        "schedule\n",
+        schedule.build_id, this_build.empty() ? "-" : this_build);
   } else {
     fmt::print("build: the same as the schedule's ({})\n", this_build);
   }
@@ -329,13 +330,15 @@ int merge(const MergeCommand& command) {
                                            merged.shards.size() + missing.size() < merged.shard_count ? ",..." : ""));
   fmt::print("{}", merged.result.report());
   if (merged.interleavings_upper_bound) {
-    fmt::print("distinct interleavings are summed over the shards: an upper bound, since two shards may meet the "
-               "same one\n");
+    fmt::print(
+        "distinct interleavings are summed over the shards: an upper bound, since two shards may meet the "
+        "same one\n");
   }
   if (!command.json.empty()) write_file(command.json, to_json(merged));
   if (!merged.result.findings.empty()) {
     fmt::print(stderr, "wdmlab: {} distinct finding(s) in {} schedule(s), the first: {}\n",
-               merged.result.findings.size(), merged.result.schedules, merged.result.findings.front().finding.summary());
+               merged.result.findings.size(), merged.result.schedules,
+               merged.result.findings.front().finding.summary());
     return 1;
   }
   return 0;

@@ -143,8 +143,7 @@ int run(const RunOptions& options) {
   const RunnerOptions& runner = options.runner;
   wdmlab::cli::check_report_paths(runner.reports);
   wdmlab::Lab lab(lab_options(runner));
-  fmt::print("driver {} on {} simulated processor(s), seed {}\n", sample->name, runner.machine.processors,
-             runner.seed);
+  fmt::print("driver {} on {} simulated processor(s), seed {}\n", sample->name, runner.machine.processors, runner.seed);
   std::string command = fmt::format("wdmlab run {}", sample->name);
   if (options.run_ms != RunOptions{}.run_ms) command += fmt::format(" --run-ms {}", options.run_ms);
   if (options.no_unload) command += " --no-unload";
