@@ -16,13 +16,21 @@ namespace {
 
 int protection_of(const MappingLayout& layout) { return layout.accessible ? PROT_READ | PROT_WRITE : PROT_NONE; }
 
+// False once this thread's cache is gone (a mapping destroyed later in the thread's exit, by a
+// lab in a static or thread_local object, is unmapped instead).
+thread_local bool t_cache_gone = false;
+
 // The mappings released on this thread and not yet taken again; unmapped when the thread exits.
 class ThreadCache {
  public:
   // Enough for one lab's regions and the fiber stacks of a scenario with a few dozen threads.
   static constexpr std::size_t kLimit = 96;
 
+  ThreadCache() = default;
+  ThreadCache(const ThreadCache&) = delete;
+  ThreadCache& operator=(const ThreadCache&) = delete;
   ~ThreadCache() {
+    t_cache_gone = true;
     for (const auto& [base, layout] : kept_) ::munmap(base, layout.bytes);
   }
 
@@ -55,12 +63,20 @@ ThreadCache& thread_cache() {
   return cache;
 }
 
+void release(void* base, const MappingLayout& layout) {
+  if (t_cache_gone) {
+    ::munmap(base, layout.bytes);
+  } else {
+    thread_cache().keep(base, layout);
+  }
+}
+
 }  // namespace
 
 ReusableMapping::ReusableMapping(const MappingLayout& layout, const char* what) : layout_(layout) {
   WDMLAB_CHECK(layout.guard_bytes < layout.bytes, "{}: a {}-byte mapping with a {}-byte guard", what, layout.bytes,
                layout.guard_bytes);
-  base_ = thread_cache().take(layout);
+  if (!t_cache_gone) base_ = thread_cache().take(layout);
   if (base_ != nullptr) return;
   base_ = ::mmap(nullptr, layout.bytes, protection_of(layout), MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   WDMLAB_CHECK(base_ != MAP_FAILED, "cannot map {} bytes for {}: {}", layout.bytes, what, std::strerror(errno));
@@ -71,7 +87,7 @@ ReusableMapping::ReusableMapping(const MappingLayout& layout, const char* what) 
 }
 
 ReusableMapping::~ReusableMapping() {
-  if (base_ != nullptr) thread_cache().keep(base_, layout_);
+  if (base_ != nullptr) release(base_, layout_);
 }
 
 ReusableMapping::ReusableMapping(ReusableMapping&& other) noexcept
@@ -79,7 +95,7 @@ ReusableMapping::ReusableMapping(ReusableMapping&& other) noexcept
 
 ReusableMapping& ReusableMapping::operator=(ReusableMapping&& other) noexcept {
   if (this != &other) {
-    if (base_ != nullptr) thread_cache().keep(base_, layout_);
+    if (base_ != nullptr) release(base_, layout_);
     base_ = std::exchange(other.base_, nullptr);
     layout_ = other.layout_;
   }
