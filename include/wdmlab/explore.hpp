@@ -87,7 +87,7 @@ struct Schedule {
 // What an exploration keeps of one distinct finding.
 struct ExploredFinding {
   Finding finding;             // as the first schedule that made it reported it
-  std::string key;             // what makes it distinct: code, site parameters, rule, driver frames
+  std::string key;             // what makes it distinct: code, site parameters, rule, driver and test frames
   Schedule schedule;           // the first schedule that made it
   std::uint64_t schedule_index = 0;  // that schedule's index in the exploration (0-based)
   std::uint64_t occurrences = 0;     // schedules that made it

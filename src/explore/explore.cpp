@@ -314,8 +314,8 @@ class Shrinker {
   Shrinker(const Scenario& scenario, const ExploreOptions& options, std::uint64_t seed, std::string key)
       : scenario_(scenario), options_(options), seed_(seed), key_(std::move(key)), budget_(options.shrink_budget) {}
 
-  Shrunk shrink(Run found) {
-    Shrunk best{std::move(found), false};
+  Shrunk shrink(const Run& found) {
+    Shrunk best{found, false};
     drop_chunks(best.run);
     prove_or_improve(best);
     return best;
@@ -411,7 +411,7 @@ ExploreResult explore(const Scenario& scenario, const ExploreOptions& options) {
   result.strategy = options.strategy.name();
   std::unique_ptr<Generator> generator = make_generator(options.strategy, options.seed);
   std::unordered_set<std::uint64_t> digests;
-  std::vector<Run> first_runs;  // the run that first made each distinct finding
+  std::vector<std::shared_ptr<const Run>> first_runs;  // the run that first made each distinct finding
   std::uint64_t next_mark = 1;
   for (std::uint64_t index = 0; index < options.schedules; ++index) {
     if (index % options.shard.count != options.shard.index) continue;
@@ -434,8 +434,8 @@ ExploreResult explore(const Scenario& scenario, const ExploreOptions& options) {
     }
     if (run.findings.empty()) continue;
     ++result.schedules_with_findings;
-    bool added = false;
-    for (const Finding& finding : run.findings) {
+    const auto kept = std::make_shared<const Run>(std::move(run));
+    for (const Finding& finding : kept->findings) {
       std::string key = finding_key(finding);
       auto same = std::find_if(result.findings.begin(), result.findings.end(),
                                [&](const ExploredFinding& f) { return f.key == key; });
@@ -446,14 +446,12 @@ ExploreResult explore(const Scenario& scenario, const ExploreOptions& options) {
       ExploredFinding found;
       found.finding = finding;
       found.key = std::move(key);
-      found.schedule = schedule_of(run, strategy, seed, options.lab.processors);
+      found.schedule = schedule_of(*kept, strategy, seed, options.lab.processors);
       found.schedule_index = index;
       found.occurrences = 1;
       result.findings.push_back(std::move(found));
-      added = true;
+      first_runs.push_back(kept);
     }
-    if (added) first_runs.push_back(run);
-    while (first_runs.size() < result.findings.size()) first_runs.push_back(first_runs.back());
     if (options.stop_at_first) break;
   }
   result.exhausted = generator->exhausted();
@@ -466,7 +464,7 @@ ExploreResult explore(const Scenario& scenario, const ExploreOptions& options) {
     found.shrunk = found.schedule;
     if (options.shrink) {
       Shrinker shrinker(scenario, options, found.schedule.seed, found.key);
-      Shrunk shrunk = shrinker.shrink(first_runs[i]);
+      Shrunk shrunk = shrinker.shrink(*first_runs[i]);
       found.shrunk = schedule_of(shrunk.run, found.schedule.strategy, found.schedule.seed, options.lab.processors);
       found.shrunk_minimal = shrunk.minimal;
     }

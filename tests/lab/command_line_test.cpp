@@ -1,19 +1,15 @@
 // The wdmlab command line's report and verifier options: --json, --sarif, --source-root,
 // --verifier, --disable-rule, --driver-verifier, --policy; malformed ones are bad usage (exit
-// status 2) with a message naming the problem; a finding's REPLAY line makes the same run again.
+// status 2) with a message naming the problem, explore's, replay's and merge's too; a finding's
+// REPLAY line makes the same run again.
 #include "support/command_line.hpp"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "support/lab_test.hpp"
 
@@ -26,38 +22,13 @@ using ::testing::HasSubstr;
 // Runs the wdmlab command line; returns its exit status and its standard output and error.
 std::pair<int, std::string> run_cli(const std::string& arguments) { return test::run_program(WDMLAB_CLI, arguments); }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-// The text after "REPLAY:  wdmlab " in the output, up to the end of its line.
-std::string replay_arguments(const std::string& output) {
-  const std::string marker = "REPLAY:  wdmlab ";
-  const std::size_t at = output.find(marker);
-  if (at == std::string::npos) return {};
-  const std::size_t start = at + marker.size();
-  return output.substr(start, output.find('\n', start) - start);
-}
-
-// The line that starts with `prefix`, or "".
-std::string line_of(const std::string& output, const std::string& prefix) {
-  const std::size_t at = output.find(prefix);
-  return at == std::string::npos ? std::string() : output.substr(at, output.find('\n', at) - at);
-}
+using test::line_of;
+using test::read_text_file;
+using test::replay_arguments;
 
 class CommandLineReports : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ =
-        std::filesystem::temp_directory_path() / ("wdmlab_cli_" + std::to_string(::getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::filesystem::path directory_;
+  test::ScratchDirectory directory_;
 };
 
 TEST_F(CommandLineReports, WritesJsonAndSarifForTheFindings) {
@@ -67,14 +38,14 @@ TEST_F(CommandLineReports, WritesJsonAndSarifForTheFindings) {
       run_cli(fmt::format("run null_deref --seed 3 --processors 2 --json {} --sarif {} --source-root {}",
                           json_path.string(), sarif_path.string(), PROJECT_SOURCE_DIR));
   EXPECT_EQ(status, 1) << output;
-  const json findings = json::parse(read_file(json_path));
+  const json findings = json::parse(read_text_file(json_path));
   ASSERT_EQ(findings["findings"].size(), 1u);
   EXPECT_EQ(findings["findings"][0]["code"], "0x7E");
   EXPECT_EQ(findings["findings"][0]["driver"], "null_deref");
   EXPECT_EQ(findings["findings"][0]["replay"],
             "wdmlab run null_deref --seed 3 --processors 2 --policy random --verifier 0x209BB");
 
-  const json sarif = json::parse(read_file(sarif_path));
+  const json sarif = json::parse(read_text_file(sarif_path));
   EXPECT_EQ(sarif["version"], "2.1.0");
   const json& result = sarif["runs"][0]["results"][0];
   EXPECT_EQ(result["level"], "error");
@@ -140,6 +111,34 @@ INSTANTIATE_TEST_SUITE_P(
                   "cannot write the report '/nonexistent/directory/findings.json'"},
         BadOption{"LoadBadVerifier", "load /nonexistent.so --verifier bogus", "'bogus'"},
         BadOption{"UnknownOption", "run null_deref --sarif-out x", "--sarif-out"},
+        BadOption{"ExploreUnknownSample", "explore no_such_sample", "no sample named 'no_such_sample'"},
+        BadOption{"ExploreUnknownStrategy", "explore cancel_race --strategy fastest",
+                  "--strategy: unknown strategy 'fastest'"},
+        BadOption{"ExplorePctDepthZero", "explore cancel_race --strategy pct:0", "PCT depth 0"},
+        BadOption{"ExploreShardIndexNotBelowCount", "explore cancel_race --shard 3/2", "--shard: shard '3/2'"},
+        BadOption{"ExploreShardNotIOverN", "explore cancel_race --shard 1", "--shard: shard '1' is not i/N"},
+        BadOption{"ExploreBoundedSharded", "explore cancel_race --strategy bounded:2 --shard 1/2",
+                  "--strategy bounded:2 cannot run as --shard 1/2"},
+        BadOption{"ExploreNoSchedules", "explore cancel_race --schedules 0", "--schedules 0"},
+        BadOption{"ExploreNegativeTimeBudget", "explore cancel_race --time-budget -1", "--time-budget -1"},
+        BadOption{"ExploreUnwritableJson", "explore cancel_race --json /nonexistent/directory/x.json",
+                  "'/nonexistent/directory/x.json'"},
+        BadOption{"ExploreUnknownOption", "explore cancel_race --shards 2", "--shards"},
+        BadOption{"ReplayWithoutSchedule", "replay cancel_race", "replay needs --schedule"},
+        BadOption{"ReplayMalformedSchedule", "replay cancel_race --schedule 'wdmlab-schedule 1 processors=2'",
+                  "--schedule: a schedule needs processors= and choices="},
+        BadOption{"ReplayNotASchedule", "replay cancel_race --schedule 'seed=7'", "--schedule: not a schedule"},
+        BadOption{"ReplayMissingScheduleFile", "replay cancel_race --schedule-file /nonexistent/schedule.txt",
+                  "'/nonexistent/schedule.txt'"},
+        BadOption{"ReplayScheduleFileWithoutSchedule",
+                  std::string("replay cancel_race --schedule-file ") + PROJECT_SOURCE_DIR + "/README.md",
+                  "holds no line that starts with 'wdmlab-schedule'"},
+        BadOption{"MergeWithoutFiles", "merge", "files"},
+        BadOption{"MergeMissingFile", "merge /nonexistent/shard-0.json", "'/nonexistent/shard-0.json'"},
+        BadOption{"MergeNotJson", std::string("merge ") + PROJECT_SOURCE_DIR + "/README.md",
+                  "README.md' is not an exploration's JSON"},
+        BadOption{"MergeJsonThatIsNoExploration", std::string("merge ") + PROJECT_SOURCE_DIR + "/CMakePresets.json",
+                  "CMakePresets.json' is not an exploration's JSON"},
         // The command line has no AddressSanitizer runtime: a KASAN image cannot be loaded, and
         // the loader names the runtime's symbol it misses.
         BadOption{"KasanImageWithoutTheRuntime",

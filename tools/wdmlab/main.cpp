@@ -3,14 +3,19 @@
 //   wdmlab samples                         list the bundled sample drivers
 //   wdmlab run <sample> [options]          load a sample, let it run, unload it, report
 //   wdmlab load <image.so> [options]       load a driver image, unload it, report
+//   wdmlab explore <sample> [options]      run a sample under many schedules (the race explorer)
+//   wdmlab replay <sample> --schedule S    run a sample once under a schedule explore printed
+//   wdmlab merge A.json B.json ...         merge the shards of one exploration
 //
 // Options of run and load: --processors, --seed, --policy random|cooperative, --verifier FLAGS
 // (a number or names: "standard|lowres"), --disable-rule ID (repeatable), --driver-verifier
 // NAME=FLAGS (repeatable), --json FILE, --sarif FILE, --source-root DIR (SARIF paths are made
 // relative to it). Each finding's REPLAY line is the command that makes the same run again.
+// explore, replay and merge: explore_commands.hpp and docs/explore-cli.md.
 //
-// Exit status: 0 = the driver loaded, ran and unloaded with no findings; 1 = DriverEntry failed or
-// there were findings; 2 = bad usage (an unknown or malformed option, a bad value) or an image that
+// Exit status: 0 = the driver loaded, ran and unloaded with no findings (explore, replay, merge:
+// nothing found); 1 = DriverEntry failed or there were findings; 2 = bad usage (an unknown or
+// malformed option, a bad value, a malformed schedule or exploration file) or an image that
 // cannot be loaded.
 #include <fmt/format.h>
 
@@ -21,6 +26,8 @@
 #include <functional>
 #include <iostream>
 
+#include "explore_commands.hpp"
+#include "options.hpp"
 #include "samples.hpp"
 #include "wdmlab/lab.hpp"
 #include "wdmlab/report.hpp"
@@ -30,112 +37,55 @@ namespace {
 
 using wdmlab::cli::Sample;
 
-// The options `run` and `load` share: the machine, the verifier, and the report files.
-struct MachineOptions {
-  unsigned processors = 2;
+using wdmlab::cli::MachineOptions;
+using wdmlab::cli::ReportOptions;
+
+// What `run` and `load` share besides the machine: the scheduling policy and the report files.
+struct RunnerOptions {
+  MachineOptions machine;
   std::uint64_t seed = 0;
   std::string policy = "random";
-  std::string verifier = "standard";
-  std::vector<std::string> disabled_rules;
-  std::vector<std::string> driver_verifier;
-  std::string json;
-  std::string sarif;
-  std::string source_root;
+  ReportOptions reports;
 };
 
 struct RunOptions {
   std::string sample;
   std::uint64_t run_ms = 100;
   bool no_unload = false;
-  MachineOptions machine;
+  RunnerOptions runner;
 };
 
 struct LoadOptions {
   std::string image;
   std::string name;
-  MachineOptions machine;
+  RunnerOptions runner;
 };
 
-// A number in decimal or 0x hex, all of `text`; throws UsageError naming `what` otherwise.
-std::uint64_t parse_number(const std::string& text, const char* what) {
-  std::size_t used = 0;
-  std::uint64_t value = 0;
-  try {
-    if (!text.empty() && text.front() != '-') value = std::stoull(text, &used, 0);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size()) {
-    throw wdmlab::UsageError(fmt::format("{} '{}' is not a number (decimal, or hex with 0x)", what, text));
-  }
-  return value;
-}
-
 // The lab options the command line asks for. Throws UsageError for a bad value.
-wdmlab::LabOptions lab_options(const MachineOptions& machine) {
-  wdmlab::LabOptions options{.processors = machine.processors, .seed = machine.seed};
-  if (machine.policy == "cooperative") {
+wdmlab::LabOptions lab_options(const RunnerOptions& runner) {
+  wdmlab::LabOptions options = wdmlab::cli::lab_options(runner.machine);
+  options.seed = runner.seed;
+  if (runner.policy == "cooperative") {
     options.policy = wdmlab::make_cooperative_policy();
-  } else if (machine.policy != "random") {
-    throw wdmlab::UsageError(fmt::format("unknown policy '{}'; use random or cooperative", machine.policy));
-  }
-  options.verifier.flags = wdmlab::parse_verifier_flags(machine.verifier);
-  for (const std::string& rule : machine.disabled_rules) {
-    options.verifier.disabled_rules.insert(parse_number(rule, "--disable-rule"));
-  }
-  for (const std::string& entry : machine.driver_verifier) {
-    const std::size_t equals = entry.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      throw wdmlab::UsageError(fmt::format("--driver-verifier '{}' should be NAME=FLAGS", entry));
-    }
-    options.verifier.driver_flags[entry.substr(0, equals)] = wdmlab::parse_verifier_flags(entry.substr(equals + 1));
-  }
-  if ((options.verifier.flags & ~wdmlab::kVerifierKnownFlags) != 0) {
-    throw wdmlab::UsageError(fmt::format("--verifier 0x{:X} has bits the lab does not know (0x{:X}); known: 0x{:X}",
-                                         options.verifier.flags, options.verifier.flags & ~wdmlab::kVerifierKnownFlags,
-                                         wdmlab::kVerifierKnownFlags));
+  } else if (runner.policy != "random") {
+    throw wdmlab::UsageError(fmt::format("unknown policy '{}'; use random or cooperative", runner.policy));
   }
   return options;
 }
 
-// Writes `text` to `path`; throws UsageError if the file cannot be written.
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (file) file << text;
-  if (!file) throw wdmlab::UsageError(fmt::format("cannot write the report '{}'", path));
-}
-
-// Creates (empty) the report files asked for, so a path that cannot be written is bad usage
-// before anything runs.
-void check_report_paths(const MachineOptions& machine) {
-  for (const std::string& path : {machine.json, machine.sarif}) {
-    if (!path.empty()) write_file(path, "");
-  }
-}
-
 // The JSON and SARIF reports, if asked for. `command` is what replays the run, minus its options.
-void write_reports(const MachineOptions& machine, std::vector<wdmlab::Finding> findings, const std::string& command) {
+void write_reports(const ReportOptions& reports, std::vector<wdmlab::Finding> findings, const std::string& command) {
   for (wdmlab::Finding& finding : findings) finding.replay = command + " " + finding.replay;
-  const wdmlab::RunInfo run{.command = command, .source_root = machine.source_root};
-  if (!machine.json.empty()) write_file(machine.json, wdmlab::to_json(findings, run));
-  if (!machine.sarif.empty()) write_file(machine.sarif, wdmlab::to_sarif(findings, run));
+  const wdmlab::RunInfo run{.command = command, .source_root = reports.source_root};
+  if (!reports.json.empty()) wdmlab::cli::write_file(reports.json, wdmlab::to_json(findings, run));
+  if (!reports.sarif.empty()) wdmlab::cli::write_file(reports.sarif, wdmlab::to_sarif(findings, run));
 }
 
-void add_machine_options(CLI::App& command, MachineOptions& machine) {
-  command.add_option("-p,--processors", machine.processors, "Simulated processors (1-64)")->check(CLI::Range(1, 64));
-  command.add_option("-s,--seed", machine.seed, "Seed of the random scheduling policy");
-  command.add_option("--policy", machine.policy, "Scheduling policy: random (default) or cooperative");
-  command.add_option("--verifier", machine.verifier,
-                     "Driver Verifier flags: a number (0x209BB) or names joined by | or , (standard, lowres, ...); "
-                     "0 = not verified");
-  command.add_option("--disable-rule", machine.disabled_rules,
-                     "Turn off the rule with this 0xC4 parameter 1 (verifier /rules disable); repeatable");
-  command.add_option("--driver-verifier", machine.driver_verifier,
-                     "NAME=FLAGS: verifier flags for one driver; repeatable");
-  command.add_option("--json", machine.json, "Write the findings as JSON to this file");
-  command.add_option("--sarif", machine.sarif, "Write the findings as SARIF 2.1.0 to this file");
-  command.add_option("--source-root", machine.source_root,
-                     "Directory SARIF source paths are relative to (uriBaseId SRCROOT)");
+void add_runner_options(CLI::App& command, RunnerOptions& runner) {
+  wdmlab::cli::add_machine_options(command, runner.machine);
+  command.add_option("-s,--seed", runner.seed, "Seed of the random scheduling policy");
+  command.add_option("--policy", runner.policy, "Scheduling policy: random (default) or cooperative");
+  wdmlab::cli::add_report_options(command, runner.reports, "Write the findings as JSON to this file");
 }
 
 void print_log(const wdmlab::Log& log) {
@@ -149,7 +99,7 @@ void print_log(const wdmlab::Log& log) {
 // unless told not to, and prints DriverEntry's status, the log and every finding. Returns the exit
 // status. DriverLoadError propagates.
 int exercise(wdmlab::Lab& lab, const std::function<wdmlab::LoadedDriver&()>& load, std::uint64_t run_ms, bool unload,
-             const MachineOptions& machine, const std::string& command) {
+             const ReportOptions& reports, const std::string& command) {
   wdmlab::LoadedDriver* driver = nullptr;
   try {
     driver = &load();
@@ -171,7 +121,7 @@ int exercise(wdmlab::Lab& lab, const std::function<wdmlab::LoadedDriver&()>& loa
   fmt::print("virtual time {:.3f} ms, {} scheduling decisions, {} finding(s)\n",
              static_cast<double>(lab.now()) / 10'000.0, lab.decisions(), findings.size());
   for (const wdmlab::Finding& finding : findings) fmt::print("\n{}", finding.to_text());
-  write_reports(machine, lab.findings(), command);
+  write_reports(reports, lab.findings(), command);
   if (!findings.empty()) {
     fmt::print(stderr, "wdmlab: {} finding(s), the first: {}\n", findings.size(), findings.front().summary());
     return 1;
@@ -190,29 +140,29 @@ int run(const RunOptions& options) {
     fmt::print(stderr, "wdmlab: no sample named '{}'; `wdmlab samples` lists them\n", options.sample);
     return 2;
   }
-  const MachineOptions& machine = options.machine;
-  check_report_paths(machine);
-  wdmlab::Lab lab(lab_options(machine));
-  fmt::print("driver {} on {} simulated processor(s), seed {}\n", sample->name, machine.processors, machine.seed);
+  const RunnerOptions& runner = options.runner;
+  wdmlab::cli::check_report_paths(runner.reports);
+  wdmlab::Lab lab(lab_options(runner));
+  fmt::print("driver {} on {} simulated processor(s), seed {}\n", sample->name, runner.machine.processors, runner.seed);
   std::string command = fmt::format("wdmlab run {}", sample->name);
   if (options.run_ms != RunOptions{}.run_ms) command += fmt::format(" --run-ms {}", options.run_ms);
   if (options.no_unload) command += " --no-unload";
   return exercise(
       lab, [&]() -> wdmlab::LoadedDriver& { return lab.load_driver(sample->entry, std::string(sample->name)); },
-      options.run_ms, !options.no_unload, machine, command);
+      options.run_ms, !options.no_unload, runner.reports, command);
 }
 
 int load(const LoadOptions& options) {
-  const MachineOptions& machine = options.machine;
-  check_report_paths(machine);
-  wdmlab::Lab lab(lab_options(machine));
-  fmt::print("driver image {} on {} simulated processor(s), seed {}\n", options.image, machine.processors,
-             machine.seed);
+  const RunnerOptions& runner = options.runner;
+  wdmlab::cli::check_report_paths(runner.reports);
+  wdmlab::Lab lab(lab_options(runner));
+  fmt::print("driver image {} on {} simulated processor(s), seed {}\n", options.image, runner.machine.processors,
+             runner.seed);
   std::string command = fmt::format("wdmlab load {}", options.image);
   if (!options.name.empty()) command += fmt::format(" --name {}", options.name);
   return exercise(
-      lab, [&]() -> wdmlab::LoadedDriver& { return lab.load_driver(options.image, options.name); }, 0, true, machine,
-      command);
+      lab, [&]() -> wdmlab::LoadedDriver& { return lab.load_driver(options.image, options.name); }, 0, true,
+      runner.reports, command);
 }
 
 }  // namespace
@@ -225,7 +175,7 @@ int main(int argc, char** argv) {
   RunOptions options;
   auto* run_command = app.add_subcommand("run", "Load a sample driver, run it, unload it and report findings");
   run_command->add_option("sample", options.sample, "Sample name (see `wdmlab samples`)")->required();
-  add_machine_options(*run_command, options.machine);
+  add_runner_options(*run_command, options.runner);
   run_command->add_option("--run-ms", options.run_ms, "Virtual milliseconds to run after DriverEntry");
   run_command->add_flag("--no-unload", options.no_unload, "Do not call DriverUnload at the end");
 
@@ -234,7 +184,14 @@ int main(int argc, char** argv) {
       "load", "Load a driver image (a shared object built by wdmlab_add_driver), unload it and report findings");
   load_command->add_option("image", load_options.image, "Path of the driver image (<name>.so)")->required();
   load_command->add_option("-n,--name", load_options.name, "Driver name (default: the file name up to its first '.')");
-  add_machine_options(*load_command, load_options.machine);
+  add_runner_options(*load_command, load_options.runner);
+
+  wdmlab::cli::ExploreCommand explore_options;
+  auto* explore_command = wdmlab::cli::add_explore_command(app, explore_options);
+  wdmlab::cli::ReplayCommand replay_options;
+  auto* replay_command = wdmlab::cli::add_replay_command(app, replay_options);
+  wdmlab::cli::MergeCommand merge_options;
+  auto* merge_command = wdmlab::cli::add_merge_command(app, merge_options);
 
   try {
     app.parse(argc, argv);
@@ -251,6 +208,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*load_command) return load(load_options);
+    if (*explore_command) return wdmlab::cli::explore(explore_options);
+    if (*replay_command) return wdmlab::cli::replay(replay_options);
+    if (*merge_command) return wdmlab::cli::merge(merge_options);
     return run(options);
   } catch (const wdmlab::UsageError& error) {
     fmt::print(stderr, "wdmlab: {}\n", error.what());

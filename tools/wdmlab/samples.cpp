@@ -5,6 +5,7 @@ DRIVER_INITIALIZE timer_worker_DriverEntry;
 DRIVER_INITIALIZE user_probe_DriverEntry;
 DRIVER_INITIALIZE lock_order_deadlock_DriverEntry;
 DRIVER_INITIALIZE null_deref_DriverEntry;
+DRIVER_INITIALIZE cancel_race_DriverEntry;
 }
 
 namespace wdmlab::cli {
@@ -17,6 +18,8 @@ constexpr Sample kSamples[] = {
     {"lock_order_deadlock", lock_order_deadlock_DriverEntry,
      "buggy: two threads take two spin locks in opposite orders"},
     {"null_deref", null_deref_DriverEntry, "buggy: a system thread dereferences a NULL pointer"},
+    {"cancel_race", cancel_race_DriverEntry,
+     "buggy: a DPC and a cancel routine both complete an IRP, in some interleavings only"},
 };
 }  // namespace
 
