@@ -23,8 +23,9 @@ namespace {
 // Loads the io_bench driver into a benchmark lab, has `start(lab, thread)` start the thread that
 // runs `body(state)`, and runs the lab until that thread is done.
 template <class Start, class Body>
-void run_with_driver(benchmark::State& state, Start start, Body body, bool protect_freed_irps = false) {
-  wdmlab::Lab lab(wdmlab::bench::lab_options(protect_freed_irps));
+void run_with_driver(benchmark::State& state, Start start, Body body,
+                     wdmlab::LabOptions options = wdmlab::bench::lab_options()) {
+  wdmlab::Lab lab(options);
   if (!lab.load_driver(io_bench_driver_DriverEntry, "io_bench").loaded()) {
     state.SkipWithError("io_bench did not load");
     return;
@@ -44,12 +45,16 @@ void run_with_driver(benchmark::State& state, Start start, Body body, bool prote
 void start_system_thread(wdmlab::Lab& lab, std::function<void()> thread) { lab.spawn("bench", std::move(thread)); }
 
 // A kernel-mode IRP the caller allocates, sent down state.range(0) devices and completed by the
-// bottom one; `code` says how the upper devices forward it.
-void BM_KernelIrpRoundTrip(benchmark::State& state, ULONG code, bool protect_freed_irps = false) {
+// bottom one; `code` says how the upper devices forward it. With `trace`, the lab records the
+// event trace; one round trip before the timed ones names the routines (symbolized once each).
+void BM_KernelIrpRoundTrip(benchmark::State& state, ULONG code, bool protect_freed_irps = false, bool trace = false) {
+  wdmlab::LabOptions options = wdmlab::bench::lab_options(protect_freed_irps);
+  options.trace = trace;
   run_with_driver(
       state, start_system_thread,
-      [code](benchmark::State& s) {
+      [code, trace](benchmark::State& s) {
         PDEVICE_OBJECT target = IoBenchDevice(static_cast<ULONG>(s.range(0)));
+        if (trace) (void)IoBenchRoundTrip(target, IRP_MJ_INTERNAL_DEVICE_CONTROL, code);
         for (auto _ : s) {
           const NTSTATUS status = IoBenchRoundTrip(target, IRP_MJ_INTERNAL_DEVICE_CONTROL, code);
           if (status != STATUS_SUCCESS) {
@@ -58,12 +63,15 @@ void BM_KernelIrpRoundTrip(benchmark::State& state, ULONG code, bool protect_fre
           }
         }
       },
-      protect_freed_irps);
+      options);
 }
 BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, skip, IOCTL_IO_BENCH_SKIP)->Arg(1)->Arg(3)->Arg(8);
 BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, copy_and_complete, IOCTL_IO_BENCH_COPY)->Arg(1)->Arg(3)->Arg(8);
 // The same with freed IRPs protected (LabOptions::protect_freed_irps, the lab's default).
 BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, skip_protected, IOCTL_IO_BENCH_SKIP, true)->Arg(1);
+// The same with the event trace recorded (LabOptions::trace). A fixed count of round trips: the
+// trace keeps every event (about ten per round trip here) in memory.
+BENCHMARK_CAPTURE(BM_KernelIrpRoundTrip, skip_traced, IOCTL_IO_BENCH_SKIP, false, true)->Arg(3)->Iterations(20000);
 
 // DeviceIoControl from a simulated user-mode process on a synchronous handle to \\.\IoBench (one
 // device, METHOD_BUFFERED): the system call, the IRP the I/O manager builds with its system

@@ -28,6 +28,7 @@
 #include "wdmlab/finding.hpp"
 #include "wdmlab/log.hpp"
 #include "wdmlab/policy.hpp"
+#include "wdmlab/trace.hpp"
 #include "wdmlab/user.hpp"
 #include "wdmlab/verifier.hpp"
 
@@ -42,6 +43,10 @@ struct LabOptions {
   std::uint32_t watchdog_ms = 2000;  // CPU time a context may run without a kernel call; 0 = off
   std::size_t stack_size = 256 * 1024;
   bool record_schedule = false;
+  // Record the event trace (wdmlab/trace.hpp, Lab::trace()): driver routines, DPCs and lock holds
+  // as spans, IRP lifetimes, context switches and preemptions. Off, it costs one flag test per
+  // hook; on, it never changes the schedule (equal schedule_digest() with and without it).
+  bool trace = false;
   // Special pool for IRPs: a freed IRP stays inaccessible for a while (the last 512 freed), so a
   // driver touching an IRP after it was completed and freed is stopped with 0xD5
   // DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL at the faulting instruction. Costs two mprotect calls
@@ -114,6 +119,8 @@ class Lab {
   std::uint64_t schedule_digest() const;
   // The context chosen at each decision (LabOptions::record_schedule).
   const std::vector<std::uint32_t>& schedule() const;
+  // The events recorded so far (LabOptions::trace; empty when it is off), oldest first.
+  const std::vector<TraceEvent>& trace() const;
   unsigned processors() const;
 
   // Driver Verifier counters of the driver(s) with this name (`!verifier`); "" = test code.

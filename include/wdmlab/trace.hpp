@@ -1,10 +1,12 @@
 // wdmlab/trace.hpp - what happened in a run, as events on a timeline: the picture of a race.
 //
-// With LabOptions::trace set, the lab records an event whenever a dispatch routine, a DPC, a cancel
-// routine or a completion routine starts or ends, a spin lock is acquired or released, an IRP is
-// allocated, pended, cancelled, completed or freed, a context starts running on a processor, and
-// the scheduler preempts a context that could have gone on. Recording costs nothing when it is off
-// (one flag test at each place).
+// With LabOptions::trace set, the lab records an event whenever a dispatch routine, StartIo, a DPC,
+// a cancel routine or a completion routine starts or ends, a spin lock is acquired or released, an
+// IRP is allocated, pended (its dispatch routine returned STATUS_PENDING), cancelled, completed or
+// freed, a context starts running on a processor or leaves it, and the scheduler preempts a
+// context that could have gone on. Recording costs nothing when it is off (one flag test at each
+// place), and never changes the run: a traced run has the schedule of the untraced one. What is
+// recorded, the track layout and how to open the picture: docs/trace.md.
 #pragma once
 
 #include <cstdint>
@@ -24,22 +26,33 @@ struct TraceEvent {
     AsyncEnd,    // an IRP's lifetime ends
   };
   Phase phase = Phase::Instant;
-  // "dispatch", "dpc", "cancel", "completion", "lock", "irp", "preemption", "switch", "finding".
+  // "dispatch", "start_io", "dpc", "cancel", "completion", "lock", "irp", "preemption", "switch",
+  // "finding".
   std::string category;
-  // What it is: "IRP_MJ_READ csq_queue!CsqRead", "spin lock 0xffff...", "preempted reader".
+  // What it is: "IRP_MJ_READ csq_queue!CsqRead", "spin lock 0x7f...", "IRP 0x7f... cancelled",
+  // "preempted reader for DPC/1", "runs on CPU1", "leaves its processor". An End may leave it
+  // empty: it ends the innermost open span of its category (and id, when it has one).
   std::string name;
   std::uint64_t time = 0;      // virtual time, 100 ns units
   std::uint64_t decision = 0;  // scheduling decisions taken before it
-  int processor = -1;          // the processor it happened on; -1 for none (a ready context)
+  // The processor it happened on; -1 for none (a "switch" with -1: the context left its
+  // processor, blocked or finished).
+  int processor = -1;
   std::uint32_t context = 0;   // the context it happened in (0 for none)
   std::string context_name;
-  std::uint64_t id = 0;        // the IRP or lock address, for matching async and lock events
+  // The IRP, lock or KDPC address, for matching async and span events; for a preemption, the
+  // chosen context.
+  std::uint64_t id = 0;
 };
 
 // The events as Chrome trace-event JSON (the "traceEvents" array format that chrome://tracing and
-// ui.perfetto.dev open): one track (tid) per simulated processor, named "CPU n", in one process
-// named `title`; spans as B/E, IRP lifetimes as async b/e, preemptions and the finding (if given)
-// as instant events. Timestamps are virtual microseconds.
+// ui.perfetto.dev open): one track (tid) per simulated processor, named "CPU n", and one named
+// "no processor", in one process named `title`; spans as B/E, IRP lifetimes as async b/e (cat
+// "irp", id the IRP's address), preemptions and IRP events as instants on their track and the
+// finding (if given) as a global instant whose args hold its code. A context's open spans show on
+// the track of the processor it runs on: they end there when another context takes the processor
+// or it leaves it, and begin again where it runs next, so spans nest on every track. Timestamps
+// are virtual microseconds (time / 10); args carry the context's name and the decision number.
 std::string to_chrome_trace(const std::vector<TraceEvent>& events, const std::string& title,
                             const Finding* finding = nullptr);
 

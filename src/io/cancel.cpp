@@ -5,6 +5,7 @@
 
 #include "io/completion.hpp"
 #include "io/driver.hpp"
+#include "io/trace_events.hpp"
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "ps/process.hpp"
@@ -55,6 +56,7 @@ void report_never_completed(PIRP irp) {
 }  // namespace
 
 bool cancel_irp_locked(PIRP irp, KIRQL irql) {
+  if (sched::Scheduler* traced = sched::tracing_scheduler()) [[unlikely]] trace::irp_instant(*traced, irp, "cancelled");
   irp->Cancel = TRUE;
   // IoSetCancelRoutine's exchange, without the scheduling point the DDI has: the callers' walks
   // rely on claiming the IRP in the same step that found it.
@@ -135,6 +137,9 @@ extern "C" {
 VOID NTAPI IoAcquireCancelSpinLock(PKIRQL Irql) {
   wdmlab::sched::scheduling_point();
   IoManager& manager = IoManager::require();
+  if (wdmlab::sched::Scheduler* traced = wdmlab::sched::tracing_scheduler()) [[unlikely]] {
+    traced->trace_name_lock(&manager.cancel_lock(), "cancel spin lock");
+  }
   KeAcquireSpinLock(&manager.cancel_lock(), Irql);
   manager.dispatch_frames().cancel_lock_hold_reported = false;
 }

@@ -13,6 +13,7 @@
 #include "io/file.hpp"
 #include "io/irp.hpp"
 #include "io/irp_log.hpp"
+#include "io/trace_events.hpp"
 #include "io/verified_call.hpp"
 #include "io/violation.hpp"
 #include "ke/apc.hpp"
@@ -158,12 +159,19 @@ void check_buffered_information(PIRP irp, const void* caller) {
 // location itself, so the request still finishes).
 NTSTATUS call_completion_routine(PIO_COMPLETION_ROUTINE routine, PDEVICE_OBJECT upper, PIRP irp, PVOID context,
                                  const IrpRecord* record) {
-  DriverScope scope(upper != nullptr ? driver_of(upper) : record != nullptr ? record->allocator : nullptr);
+  const base::DriverIdentity* scope_driver =
+      upper != nullptr ? driver_of(upper) : record != nullptr ? record->allocator : nullptr;
+  DriverScope scope(scope_driver);
   const bool checked = verifier::active(kVerifierIoVerification);
   const KIRQL irql = ke::current_irql();
   const std::uint32_t apc_disable = checked ? ddi::apc_disable_count() : 0;
   const bool pending_returned = irp->PendingReturned != FALSE;
+  sched::Scheduler* traced = sched::tracing_scheduler();
+  if (traced != nullptr) [[unlikely]] {
+    trace::routine_begins(*traced, "completion", reinterpret_cast<const void*>(routine), irp, scope_driver);
+  }
   const NTSTATUS result = routine(upper, irp, context);
+  if (traced != nullptr) [[unlikely]] trace::routine_ends(*traced, "completion", irp);
   if (!checked) return result;
   const std::uint64_t address = address_of(reinterpret_cast<const void*>(routine));
   if (const KIRQL after = ke::current_irql(); after != irql) {
@@ -244,7 +252,12 @@ NTSTATUS call_driver(PDEVICE_OBJECT device, PIRP irp, const void* caller) {
     DriverScope scope(driver_of(device));
     ddi::DispatchFrame frame;
     const bool watched = ddi::begin_dispatch(frame, device, irp, dispatch);
+    sched::Scheduler* traced = sched::tracing_scheduler();
+    if (traced != nullptr) [[unlikely]] {
+      trace::routine_begins(*traced, "dispatch", reinterpret_cast<const void*>(dispatch), irp, driver_of(device));
+    }
     status = dispatch(device, irp);
+    if (traced != nullptr) [[unlikely]] trace::dispatch_returned(*traced, irp, status);
     if (watched) ddi::end_dispatch(frame, status);
     const KIRQL after = ke::current_irql();
     if (after != irql) {
@@ -294,6 +307,7 @@ void complete_request(PIRP irp, CCHAR priority_boost, const void* caller) {
   }
   check_buffered_information(irp, caller);
   log_irp_completion(irp);
+  if (sched::Scheduler* traced = sched::tracing_scheduler()) [[unlikely]] trace::irp_instant(*traced, irp, "completed");
   const bool watched = !manager.dispatch_frames().empty();
 
   for (PIO_STACK_LOCATION location = IoGetCurrentIrpStackLocation(irp); irp->CurrentLocation <= irp->StackCount;
@@ -429,7 +443,12 @@ void finish_irp(PIRP irp, PFILE_OBJECT file) {
 
 void call_cancel_routine(PDRIVER_CANCEL routine, PDEVICE_OBJECT device, PIRP irp) {
   DriverScope scope(driver_of(device));
+  sched::Scheduler* traced = sched::tracing_scheduler();
+  if (traced != nullptr) [[unlikely]] {
+    trace::routine_begins(*traced, "cancel", reinterpret_cast<const void*>(routine), irp, driver_of(device));
+  }
   routine(device, irp);
+  if (traced != nullptr) [[unlikely]] trace::routine_ends(*traced, "cancel", irp);
   if (ke::held_by_running_context(IoManager::require().cancel_lock())) {
     ke::bug_check(DRIVER_RETURNED_HOLDING_CANCEL_LOCK, address_of(irp),
                   address_of(reinterpret_cast<const void*>(routine)), 0, 0,

@@ -13,6 +13,7 @@
 #include "base/check.hpp"
 #include "io/ddi_rules.hpp"
 #include "io/driver.hpp"
+#include "io/trace_events.hpp"
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
@@ -240,6 +241,7 @@ IRP* IoManager::allocate_irp(CCHAR stack_size, bool charge_quota, const base::Dr
   record.verifier_bits = 0;
   (void)apply(record, IrpEvent::Allocate);
   lay_out_irp(irp, IoSizeOfIrp(stack_size), stack_size);
+  if (sched::Scheduler* traced = sched::tracing_scheduler()) [[unlikely]] trace::irp_allocated(*traced, irp);
   irp->AllocationFlags =
       static_cast<UCHAR>(kIrpAllocatedFixedSize | kIrpLookasideAllocation | (charge_quota ? kIrpQuotaCharged : 0));
   return irp;
@@ -272,6 +274,7 @@ void IoManager::free_irp(IRP* irp, const void* caller) {
     return;
   }
   if (!apply(*record, IrpEvent::Free).allowed) report_bad_transition(irp, IrpEvent::Free, record->state, caller);
+  if (sched::Scheduler* traced = sched::tracing_scheduler()) [[unlikely]] trace::irp_freed(*traced, irp);
   if (record->in_zone) {
     irps_.zone().give_back(irp, *record);
     return;

@@ -12,6 +12,7 @@
 #include "io/completion.hpp"
 #include "io/device.hpp"
 #include "io/driver.hpp"
+#include "io/trace_events.hpp"
 #include "io/violation.hpp"
 #include "ke/bugcheck.hpp"
 #include "sched/scheduler.hpp"
@@ -64,7 +65,13 @@ void run_start_io(PDEVICE_OBJECT device, PIRP irp) {
   ++node.start_io_count;
   {
     DriverScope scope(driver_of(device));
+    wdmlab::sched::Scheduler* traced = wdmlab::sched::tracing_scheduler();
+    if (traced != nullptr) [[unlikely]] {
+      trace::routine_begins(*traced, "start_io", reinterpret_cast<const void*>(device->DriverObject->DriverStartIo),
+                            irp, driver_of(device));
+    }
     device->DriverObject->DriverStartIo(device, irp);
+    if (traced != nullptr) [[unlikely]] trace::routine_ends(*traced, "start_io", irp);
   }
   --node.start_io_count;
   if (node.start_io_count == 0 && node.start_io_pending) {

@@ -17,7 +17,16 @@
 namespace wdmlab::ke {
 
 namespace {
+
+// A DPC routine's run in the event trace: a span on the processor's DPC context.
+[[gnu::cold, gnu::noinline]] void trace_dpc(sched::Scheduler& scheduler, TraceEvent::Phase phase, const KDPC* dpc,
+                                            PKDEFERRED_ROUTINE routine, const base::DriverIdentity* driver) {
+  scheduler.trace_event(phase, "dpc",
+                        "DPC " + scheduler.trace_routine_name(reinterpret_cast<const void*>(routine), driver),
+                        reinterpret_cast<std::uintptr_t>(dpc));
 }
+
+}  // namespace
 
 void sleep_for(sched::Time duration);
 
@@ -34,7 +43,10 @@ void dispatch_interrupt(sched::Processor& processor) {
     PKDEFERRED_ROUTINE routine = dpc->DeferredRoutine;
     const base::DriverIdentity* driver = kernel.dpc_owner(dpc);
     if (driver != nullptr) self.push_driver(driver);
+    const bool traced = scheduler.tracing();
+    if (traced) [[unlikely]] trace_dpc(scheduler, TraceEvent::Phase::Begin, dpc, routine, driver);
     routine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+    if (traced) [[unlikely]] trace_dpc(scheduler, TraceEvent::Phase::End, dpc, routine, driver);
     if (driver != nullptr) self.pop_driver();
     const KIRQL irql = scheduler.irql();
     if (irql != DISPATCH_LEVEL) {

@@ -68,6 +68,11 @@ void report(std::uint64_t subcode, KIRQL irql, const void* lock, std::uint64_t p
   verifier::violation({.parameters = {subcode, irql, address_of(lock), p4}, .description = std::move(description)});
 }
 
+// A lock hold in the event trace: a span of the holder from acquire to release.
+[[gnu::cold, gnu::noinline]] void trace_lock(sched::Scheduler& scheduler, TraceEvent::Phase phase, const void* lock) {
+  scheduler.trace_event(phase, "lock", scheduler.trace_lock_name(lock), address_of(lock));
+}
+
 // Takes the lock; the caller is already at DISPATCH_LEVEL or above.
 void acquire(PKSPIN_LOCK lock, bool queued, const void* caller) {
   Kernel& kernel = Kernel::require();
@@ -86,6 +91,7 @@ void acquire(PKSPIN_LOCK lock, bool queued, const void* caller) {
   if (*lock == 0) {
     *lock = token;
     verifier::acquired(lock, kind_of(queued));
+    if (kernel.scheduler().tracing()) [[unlikely]] trace_lock(kernel.scheduler(), TraceEvent::Phase::Begin, lock);
     return;
   }
   // Held (possibly by this very context, which then spins forever, as on Windows).
@@ -95,6 +101,7 @@ void acquire(PKSPIN_LOCK lock, bool queued, const void* caller) {
     if ((queued && *lock == token) || (!queued && *lock == 0)) {  // handed over by the releaser, or free
       *lock = token;
       verifier::acquired(lock, kind_of(queued));
+      if (kernel.scheduler().tracing()) [[unlikely]] trace_lock(kernel.scheduler(), TraceEvent::Phase::Begin, lock);
       return;
     }
   }
@@ -116,6 +123,7 @@ void release(PKSPIN_LOCK lock, bool queued, const void* caller) {
               "SpinlockRelease");
   }
   verifier::before_release(lock, kind_of(queued));
+  if (kernel.scheduler().tracing()) [[unlikely]] trace_lock(kernel.scheduler(), TraceEvent::Phase::End, lock);
   *lock = 0;
   if (verifier::Verifier* verifier = verifier::Verifier::current();
       verifier != nullptr && verifier->queue_monitors.lock_released != nullptr) {

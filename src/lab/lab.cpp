@@ -103,6 +103,7 @@ struct Lab::Impl {
                 .max_decisions = options.max_decisions,
                 .watchdog_ms = options.watchdog_ms,
                 .record_schedule = options.record_schedule,
+                .trace = options.trace,
             },
             options.policy ? std::unique_ptr<SchedulingPolicy>(std::make_unique<SharedPolicy>(options.policy))
                            : make_random_policy(options.seed)),
@@ -246,6 +247,7 @@ bool Lab::stopped() const { return impl_->scheduler.stopped(); }
 std::uint64_t Lab::now() const { return impl_->scheduler.now(); }
 std::uint64_t Lab::decisions() const { return impl_->scheduler.decisions(); }
 std::uint64_t Lab::schedule_digest() const { return impl_->scheduler.schedule_digest(); }
+const std::vector<TraceEvent>& Lab::trace() const { return impl_->scheduler.trace(); }
 const std::vector<std::uint32_t>& Lab::schedule() const { return impl_->scheduler.schedule(); }
 unsigned Lab::processors() const { return static_cast<unsigned>(impl_->scheduler.processors().size()); }
 

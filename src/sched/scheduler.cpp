@@ -101,6 +101,7 @@ Scheduler::Scheduler(SchedulerOptions options, std::unique_ptr<SchedulingPolicy>
     throw UsageError(fmt::format("processor count must be 1..64, not {}", options_.processors));
   }
   if (!policy_) throw UsageError("a scheduling policy is required");
+  trace_.on = options_.trace;
   install_fault_handling();
   processors_.resize(options_.processors);
   for (std::uint32_t i = 0; i < options_.processors; ++i) {
@@ -165,6 +166,7 @@ void Scheduler::reap() {
 
 void Scheduler::jump(Context* to) {
   Context* from = running_;
+  if (trace_.on) [[unlikely]] trace_switch(from, to);
   running_ = to;
   jump_from_ = from;
   ctx::fcontext_t target = host_fiber_;
@@ -405,6 +407,7 @@ const Scheduler::Candidate& Scheduler::choose_candidate() {
   const std::size_t index = policy_->choose(options_buffer_);
   WDMLAB_CHECK(index < candidates_.size(), "policy {} chose option {} of {}", policy_->name(), index,
                candidates_.size());
+  if (trace_.on) [[unlikely]] trace_preemption(candidates_[index]);
   return candidates_[index];
 }
 

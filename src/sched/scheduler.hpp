@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "sched/context.hpp"
+#include "sched/trace_recorder.hpp"
 #include "sched/types.hpp"
 #include "wdmlab/finding.hpp"
 #include "wdmlab/policy.hpp"
@@ -50,6 +51,7 @@ struct SchedulerOptions {
   Time max_idle_wait = 3600 * kTicksPerSecond;  // run_until_idle: how far time may jump for awaited work
   std::uint32_t watchdog_ms = 2000;     // CPU time a context may run without a scheduling point; 0 = off
   bool record_schedule = false;         // keep the context chosen at every decision
+  bool trace = false;                   // record the event trace (wdmlab/trace.hpp)
 };
 
 // A stack shown next to the one that made a finding (where a leaked block was allocated, where
@@ -174,6 +176,20 @@ class Scheduler {
   std::uint64_t schedule_digest() const { return digest_; }
   const std::vector<std::uint32_t>& schedule() const { return schedule_; }
 
+  // --- event trace (SchedulerOptions::trace; see sched/trace_recorder.hpp) -----------------------
+  bool tracing() const { return trace_.on; }
+  const std::vector<TraceEvent>& trace() const { return trace_.events; }
+  // Records an event of the running context (none on the host) on its processor, at now() and
+  // decisions(). Call only while tracing().
+  [[gnu::cold, gnu::noinline]] void trace_event(TraceEvent::Phase phase, const char* category, std::string name,
+                                                std::uint64_t id = 0);
+  // "driver!Function" for a routine of `driver` (symbolized once per address; the address when
+  // the image has no symbol for it). Call only while tracing().
+  [[gnu::cold]] const std::string& trace_routine_name(const void* routine, const base::DriverIdentity* driver);
+  // The name lock events of `lock` get instead of "spin lock <address>".
+  [[gnu::cold]] void trace_name_lock(const void* lock, std::string name);
+  [[gnu::cold]] const std::string& trace_lock_name(const void* lock);
+
   // Used by the signal handler: the watchdog's progress counter and the stack of a context.
   std::uint64_t progress() const { return progress_; }
   const Stack& stack_of(const Context& context) const { return context.stack_; }
@@ -214,6 +230,8 @@ class Scheduler {
   bool preemptible(const Processor& processor) const;
   Context* commit(const Candidate& candidate);
   [[gnu::cold, gnu::noinline]] void stop_on_exhausted_budget();
+  [[gnu::cold, gnu::noinline]] void trace_switch(const Context* from, const Context* to);
+  [[gnu::cold, gnu::noinline]] void trace_preemption(const Candidate& chosen);
   static void add_related(PendingFinding& pending, std::vector<RelatedStack> related);
   bool may_advance_to(Time due) const;
   void fire_due_timers();
@@ -248,6 +266,7 @@ class Scheduler {
   std::vector<std::uint32_t> schedule_;
   std::vector<Candidate> candidates_;
   std::vector<SchedulingOption> options_buffer_;
+  TraceRecorder trace_;
 
   void (*dispatch_handler_)(Processor&) = nullptr;
   void (*irql_observer_)(Irql) = nullptr;
@@ -272,6 +291,12 @@ class Scheduler {
 // with one.
 inline void scheduling_point() {
   if (Scheduler* scheduler = Scheduler::current()) scheduler->yield();
+}
+
+// The lab's scheduler if it records the event trace, else null: the one test a trace hook makes.
+inline Scheduler* tracing_scheduler() {
+  Scheduler* scheduler = Scheduler::current();
+  return scheduler != nullptr && scheduler->tracing() ? scheduler : nullptr;
 }
 
 // The driver whose code the running context is executing: the driver a routine's caller is
