@@ -9,6 +9,7 @@
 
 #include "explore/recorder.hpp"
 #include "wdmlab/errors.hpp"
+#include "wdmlab/trace.hpp"
 
 namespace wdmlab {
 
@@ -39,6 +40,7 @@ struct Run {
   Record record;
   std::uint64_t digest = 0;
   std::string divergence;
+  std::vector<TraceEvent> trace;  // LabOptions::trace only
 };
 
 // Runs `scenario` once on a fresh lab under `recorder`.
@@ -58,6 +60,7 @@ Run run_once(const Scenario& scenario, LabOptions lab, const std::shared_ptr<Rec
     }
     run.findings = machine.findings();
     run.digest = machine.schedule_digest();
+    run.trace = machine.trace();
     if (check && !machine.stopped()) {
       if (std::string wrong = check(machine); !wrong.empty()) {
         Finding finding;
@@ -384,6 +387,22 @@ class Shrinker {
   std::uint64_t budget_;
 };
 
+// The finding's picture: its shrunk schedule replayed with the event trace on.
+void draw(ExploredFinding& found, const Scenario& scenario, const ExploreOptions& options) {
+  LabOptions lab = options.lab;
+  lab.trace = true;
+  lab.seed = found.shrunk.seed;
+  auto recorder = std::make_shared<Recorder>(nullptr, found.shrunk.seed, kNoFair, false);
+  recorder->follow(found.shrunk.choices, Follow::Strict);
+  const Run run = run_once(scenario, std::move(lab), recorder, options.check);
+  // The replay's own finding, whose time and decision are the picture's.
+  const auto same = std::find_if(run.findings.begin(), run.findings.end(),
+                                 [&](const Finding& finding) { return finding_key(finding) == found.key; });
+  const Finding& finding = same != run.findings.end() ? *same : found.finding;
+  found.chrome_trace = to_chrome_trace(run.trace, finding.summary(), &finding);
+  found.interleaving = interleaving_text(run.trace);
+}
+
 void validate(const ExploreOptions& options) {
   if (options.schedules == 0) throw UsageError("an exploration needs at least one schedule");
   if (options.shard.count == 0 || options.shard.index >= options.shard.count) {
@@ -470,7 +489,7 @@ ExploreResult explore(const Scenario& scenario, const ExploreOptions& options) {
     }
     found.replay_command = replay_command_for(options, found.shrunk);
     found.finding.replay = found.replay_command;
-    // if (options.picture) draw(found, scenario, options);  (the event trace lands next)
+    if (options.picture) draw(found, scenario, options);
   }
   result.elapsed = std::chrono::steady_clock::now() - start;
   return result;

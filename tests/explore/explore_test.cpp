@@ -5,6 +5,7 @@
 #include <wdm.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "wdmlab/errors.hpp"
@@ -104,6 +105,28 @@ TEST(Explore, AScheduleReplayedAgainstAChangedScenarioSaysWhereItDiverged) {
   const ReplayResult wrong = replay(race.scenario(), schedule, ExploreOptions::default_lab(), race.check());
   EXPECT_TRUE(wrong.diverged);
   EXPECT_EQ(wrong.divergence.rfind("choice 0: the schedule ran context 99", 0), 0u) << wrong.divergence;
+}
+
+TEST(Explore, EachFindingComesWithAChromeTraceAndATextInterleavingOfItsShrunkSchedule) {
+  const LostUpdate race;
+  ExploreOptions options = race.options(pct(2), 50);
+  options.picture = true;
+  const ExploreResult result = explore(race.scenario(), options);
+  ASSERT_EQ(result.findings.size(), 1u);
+  const ExploredFinding& found = result.findings.front();
+  const nlohmann::json trace = nlohmann::json::parse(found.chrome_trace);
+  ASSERT_TRUE(trace.contains("traceEvents"));
+  std::size_t preemptions = 0;
+  std::size_t finding_marks = 0;
+  for (const nlohmann::json& event : trace["traceEvents"]) {
+    if (event.value("cat", "") == "preemption") ++preemptions;
+    if (event.value("cat", "") == "finding") ++finding_marks;
+  }
+  EXPECT_EQ(preemptions, found.shrunk.preemptions.size()) << found.chrome_trace;
+  EXPECT_EQ(finding_marks, 1u);
+  EXPECT_NE(found.interleaving.find("first"), std::string::npos) << found.interleaving;
+  EXPECT_NE(found.interleaving.find("second"), std::string::npos) << found.interleaving;
+  EXPECT_NE(found.report().find("INTERLEAVING:\n" + found.interleaving), std::string::npos);
 }
 
 TEST(Explore, BoundedSearchWithoutPreemptionsIsExhaustedCleanAndWithOneFindsIt) {
