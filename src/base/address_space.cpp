@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <utility>
 
 #include "base/check.hpp"
 #include "wdmlab/errors.hpp"
@@ -30,7 +32,32 @@ int protection_of(AddressSpace::Access access) {
 }
 }  // namespace
 
+namespace {
+// The low reservation of the last lab that had it, kept for the next lab (on any thread): making
+// one costs a memory file, its sizing and a mapping. Only the low one is kept, so a lab gets the
+// low placement exactly when it would have without the cache. Returned with nothing mapped in it
+// and its file's contents discarded, as a new one would be.
+struct KeptReservation {
+  int file = -1;
+  std::uintptr_t base = 0;
+  std::size_t bytes = 0;
+};
+std::mutex g_kept_mutex;
+KeptReservation g_kept;
+}  // namespace
+
 AddressSpace::AddressSpace(std::size_t reservation_bytes) {
+  {
+    std::lock_guard lock(g_kept_mutex);
+    if (g_kept.file >= 0 && g_kept.bytes == reservation_bytes) {
+      file_ = std::exchange(g_kept.file, -1);
+      base_ = g_kept.base;
+      limit_ = base_ + reservation_bytes;
+      next_ = base_ + kPageSize;
+      placed_low_ = true;
+      return;
+    }
+  }
   file_ = ::memfd_create("wdmlab-user-memory", MFD_CLOEXEC);
   WDMLAB_CHECK(file_ >= 0, "cannot create the user-memory file: {}", std::strerror(errno));
   WDMLAB_CHECK(::ftruncate(file_, static_cast<off_t>(reservation_bytes)) == 0, "cannot size the user-memory file: {}",
@@ -52,6 +79,18 @@ AddressSpace::AddressSpace(std::size_t reservation_bytes) {
 
 AddressSpace::~AddressSpace() {
   if (t_current == this) t_current = nullptr;
+  if (placed_low_) {
+    // Everything handed out lies below next_: make it inaccessible again and discard its contents.
+    const std::size_t used = next_ - base_;
+    const bool reset = used == kPageSize ||
+                       (::mprotect(reinterpret_cast<void*>(base_), used, PROT_NONE) == 0 &&
+                        ::fallocate(file_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(used)) == 0);
+    std::lock_guard lock(g_kept_mutex);
+    if (reset && g_kept.file < 0) {
+      g_kept = {file_, base_, limit_ - base_};
+      return;
+    }
+  }
   ::munmap(reinterpret_cast<void*>(base_), limit_ - base_);
   ::close(file_);
 }

@@ -10,15 +10,20 @@
 
 namespace wdmlab::ex {
 
-SpecialPool::SpecialPool(std::size_t slots, std::size_t quarantine) : slots_(slots), quarantine_limit_(quarantine) {
-  const std::size_t bytes = slots * kSlotBytes;
-  void* region = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  WDMLAB_CHECK(region != MAP_FAILED, "cannot reserve {} bytes for special pool: {}", bytes, std::strerror(errno));
-  base_ = reinterpret_cast<std::uintptr_t>(region);
-  limit_ = base_ + bytes;
-}
+SpecialPool::SpecialPool(std::size_t slots, std::size_t quarantine)
+    : region_({.bytes = slots * kSlotBytes, .accessible = false}, "special pool"),
+      base_(region_.base()),
+      limit_(base_ + region_.size()),
+      capacity_(slots),
+      quarantine_limit_(quarantine) {}
 
-SpecialPool::~SpecialPool() { ::munmap(reinterpret_cast<void*>(base_), limit_ - base_); }
+SpecialPool::~SpecialPool() {
+  // Quarantined and reusable slots are inaccessible zero pages already; live ones become so, so
+  // that the region goes back as fresh.
+  for (std::size_t index = 0; index < slots_.size(); ++index) {
+    if (slots_[index].state == SlotState::Live) region_.reset(index * kSlotBytes, kSlotBytes);
+  }
+}
 
 std::uintptr_t SpecialPool::data_page(std::size_t index) const {
   const std::uintptr_t slot = base_ + index * kSlotBytes;
@@ -37,8 +42,9 @@ void* SpecialPool::allocate(std::size_t bytes, std::size_t alignment, bool verif
   if (!free_.empty()) {
     index = free_.back();
     free_.pop_back();
-  } else if (next_unused_ < slots_.size()) {
-    index = next_unused_++;
+  } else if (slots_.size() < capacity_) {
+    index = slots_.size();
+    slots_.emplace_back();
   } else {
     return nullptr;
   }
@@ -61,7 +67,7 @@ void* SpecialPool::allocate(std::size_t bytes, std::size_t alignment, bool verif
 }
 
 bool SpecialPool::owns(std::uintptr_t block) const {
-  if (!contains(block)) return false;
+  if (!contains(block) || index_of(block) >= slots_.size()) return false;
   const Slot& slot = slots_[index_of(block)];
   return slot.state == SlotState::Live && slot.block == block;
 }
@@ -107,6 +113,7 @@ void SpecialPool::release(std::uintptr_t block) {
 
 SpecialPool::Fault SpecialPool::classify(std::uintptr_t address) const {
   const std::size_t index = index_of(address);
+  if (index >= slots_.size()) return {Touched::Guard, 0};  // a slot never used
   const Slot& slot = slots_[index];
   const std::uintptr_t page = data_page(index);
   const bool on_data_page = address - page < kPage;

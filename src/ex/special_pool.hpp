@@ -25,6 +25,8 @@
 #include <deque>
 #include <vector>
 
+#include "base/reusable_mapping.hpp"
+
 namespace wdmlab::ex {
 
 inline constexpr unsigned char kSpecialPoolFill = 0x3F;  // the rest of a special pool block's page
@@ -93,11 +95,12 @@ class SpecialPool {
   std::uintptr_t data_page(std::size_t index) const;
   void protect(std::size_t index, bool accessible) const;
 
+  base::ReusableMapping region_;
   std::uintptr_t base_ = 0;
   std::uintptr_t limit_ = 0;
-  std::vector<Slot> slots_;
+  std::size_t capacity_;      // slots the region holds
+  std::vector<Slot> slots_;   // the slots used so far (grows up to capacity_)
   std::vector<std::size_t> free_;  // slots ready for reuse
-  std::size_t next_unused_ = 0;
   std::deque<std::size_t> quarantine_;
   std::size_t quarantine_limit_;
   std::size_t live_ = 0;

@@ -132,24 +132,28 @@ IrpZone::IrpZone() {
     SizeClass& size_class = classes_[i];
     size_class.stack_size = kClassStackSize[i];
     size_class.slot_bytes = slot_bytes(size_class.stack_size);
-    const std::size_t bytes = size_class.slot_bytes * kSlotsPerClass[i];
-    void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    WDMLAB_CHECK(region != MAP_FAILED, "cannot reserve {} bytes for IRPs: {}", bytes, std::strerror(errno));
-    size_class.base = reinterpret_cast<std::uintptr_t>(region);
-    size_class.limit = size_class.base + bytes;
+    size_class.slots = base::ReusableMapping({.bytes = size_class.slot_bytes * kSlotsPerClass[i]}, "IRPs");
+    size_class.base = size_class.slots.base();
+    size_class.limit = size_class.base + size_class.slots.size();
     size_class.next = size_class.base;
-    void* records = ::mmap(nullptr, sizeof(IrpRecord) * kSlotsPerClass[i], PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    WDMLAB_CHECK(records != MAP_FAILED, "cannot reserve IRP records: {}", std::strerror(errno));
-    size_class.records = static_cast<IrpRecord*>(records);
+    // Records are constructed when their slot is first taken, so the array needs no zeroing.
+    size_class.record_array = base::ReusableMapping(
+        {.bytes = (sizeof(IrpRecord) * kSlotsPerClass[i] + kPage - 1) / kPage * kPage, .dirty_reuse = true},
+        "IRP records");
+    size_class.records = static_cast<IrpRecord*>(size_class.record_array.data());
   }
 }
 
 IrpZone::~IrpZone() {
-  for (std::size_t i = 0; i < kClasses; ++i) {
-    SizeClass& size_class = classes_[i];
-    ::munmap(reinterpret_cast<void*>(size_class.base), size_class.limit - size_class.base);
-    ::munmap(size_class.records, sizeof(IrpRecord) * kSlotsPerClass[i]);
+  // The slots used go back as fresh: accessible (quarantined ones are not) and zero.
+  for (SizeClass& size_class : classes_) {
+    const std::size_t used = size_class.next - size_class.base;
+    if (used == 0) continue;
+    if (!quarantine_.empty()) {
+      WDMLAB_CHECK(::mprotect(size_class.slots.data(), used, PROT_READ | PROT_WRITE) == 0, "mprotect: {}",
+                   std::strerror(errno));
+    }
+    std::memset(size_class.slots.data(), 0, used);
   }
 }
 

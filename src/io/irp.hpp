@@ -29,6 +29,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/reusable_mapping.hpp"
+
 namespace wdmlab::base {
 struct DriverIdentity;
 }
@@ -191,6 +193,8 @@ class IrpZone {
     std::uintptr_t next = 0;      // first never-used slot
     IrpRecord* records = nullptr;  // one per slot
     std::vector<IRP*> free;       // accessible returned slots, reused last in first out
+    base::ReusableMapping slots;
+    base::ReusableMapping record_array;
   };
   // `offset` divided by the slot size of class `index`; the slot sizes are constants, so each
   // quotient compiles to a shift or a multiplication instead of a division.

@@ -118,6 +118,16 @@ ObjectManager::ObjectManager() {
 
 ObjectManager::~ObjectManager() {
   destroy_namespace();
+  // Objects still referenced when the lab goes (the System process, threads, objects a driver
+  // never dereferenced) have no one left to release them: their memory goes without their delete
+  // procedures, whose subsystems are gone already.
+  while (newest_ != nullptr) {
+    ObjectHeader* header = newest_;
+    unlink(*header);
+    header->magic = 0;
+    header->~ObjectHeader();
+    ::operator delete(static_cast<void*>(header), std::align_val_t{16});
+  }
   if (*ExEventObjectType == event_type_) *ExEventObjectType = nullptr;
   if (*ExSemaphoreObjectType == semaphore_type_) *ExSemaphoreObjectType = nullptr;
   if (t_current == this) t_current = nullptr;
@@ -144,6 +154,9 @@ _OBJECT_TYPE* ObjectManager::create_type(std::string name, void (*delete_procedu
 void* ObjectManager::create_object(_OBJECT_TYPE* type, std::size_t body_size) {
   void* memory = ::operator new(kHeaderSpace + body_size, std::align_val_t{16});
   auto* header = new (memory) ObjectHeader{};
+  header->older = newest_;
+  if (newest_ != nullptr) newest_->newer = header;
+  newest_ = header;
   header->type = type;
   header->body_size = body_size;
   void* body = static_cast<char*>(memory) + kHeaderSpace;
@@ -193,9 +206,17 @@ void ObjectManager::delete_object(void* body) {
   if (type->delete_procedure != nullptr) type->delete_procedure(body);
   --type->live_objects;
   --live_objects_;
+  unlink(*header);
   header->magic = 0;
   header->~ObjectHeader();
   ::operator delete(static_cast<void*>(header), std::align_val_t{16});
+}
+
+void ObjectManager::unlink(ObjectHeader& header) {
+  if (header.newer != nullptr) header.newer->older = header.older;
+  if (header.older != nullptr) header.older->newer = header.newer;
+  if (newest_ == &header) newest_ = header.older;
+  header.older = header.newer = nullptr;
 }
 
 // --- handles ---------------------------------------------------------------------------------------

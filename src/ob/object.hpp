@@ -93,6 +93,9 @@ struct ObjectHeader {
   void* directory = nullptr;
   bool permanent = false;       // OBJ_PERMANENT: the name holds a pointer reference
   bool temporary_name = false;  // the name goes when the last handle is closed
+  // The object manager's list of live objects, so that it frees what is left when the lab goes.
+  ObjectHeader* older = nullptr;
+  ObjectHeader* newer = nullptr;
 };
 
 // Bytes from the start of an object's header to its body (the body stays 16-byte aligned).
@@ -297,6 +300,8 @@ class ObjectManager {
   _OBJECT_TYPE* semaphore_type_ = nullptr;
   _OBJECT_TYPE* mutant_type_ = nullptr;
   void* root_ = nullptr;
+  ObjectHeader* newest_ = nullptr;  // live objects, newest first
+  void unlink(ObjectHeader& header);
 };
 
 // Maps generic rights in `access` through `mapping`.

@@ -44,6 +44,46 @@ thread_local std::uint32_t t_watchdog_period_ms = 0;
 thread_local std::uint32_t t_watchdog_limit_ms = 0;
 thread_local void* t_alt_stack = nullptr;
 
+// This thread's watchdog timer: made by its first watched run and deleted when the thread exits.
+// A run arms it unless it is armed already, and it stays armed after the run: a tick while no
+// context runs does nothing, and the first tick that finds no lab on the thread disarms it (from
+// the handler; timer_settime is async-signal-safe). So a thread that runs lab after lab (the race
+// explorer) makes no timer calls per lab, and one that stops gets at most one more tick.
+struct ThreadWatchdogTimer {
+  timer_t timer{};
+  bool made = false;
+  std::uint32_t armed_period_ms = 0;  // 0: disarmed
+  ThreadWatchdogTimer() = default;
+  ThreadWatchdogTimer(const ThreadWatchdogTimer&) = delete;
+  ThreadWatchdogTimer& operator=(const ThreadWatchdogTimer&) = delete;
+  ~ThreadWatchdogTimer() {
+    if (made) ::timer_delete(timer);
+  }
+  void arm(std::uint32_t period_ms) {
+    if (armed_period_ms == period_ms) return;
+    if (!made) {
+      sigevent event{};
+      event.sigev_notify = SIGEV_THREAD_ID;
+      event.sigev_signo = g_watchdog_signal;
+      event._sigev_un._tid = static_cast<pid_t>(::syscall(SYS_gettid));
+      made = ::timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) == 0;
+      if (!made) return;
+    }
+    itimerspec spec{};
+    spec.it_interval.tv_sec = period_ms / 1000;
+    spec.it_interval.tv_nsec = static_cast<long>(period_ms % 1000) * 1'000'000L;
+    spec.it_value = spec.it_interval;
+    if (::timer_settime(timer, 0, &spec, nullptr) == 0) armed_period_ms = period_ms;
+  }
+  void disarm() {
+    if (armed_period_ms == 0) return;
+    const itimerspec disarmed{};
+    ::timer_settime(timer, 0, &disarmed, nullptr);
+    armed_period_ms = 0;
+  }
+};
+thread_local ThreadWatchdogTimer t_watchdog_timer;
+
 int find_libc(dl_phdr_info* info, std::size_t, void*) {
   std::string_view name = info->dlpi_name != nullptr ? info->dlpi_name : "";
   if (name.find("/libc.so") == std::string_view::npos) return 0;
@@ -126,6 +166,10 @@ void on_signal(int signal, siginfo_t* info, void* raw) {
   auto* uc = static_cast<ucontext_t*>(raw);
   Scheduler* scheduler = Scheduler::current();
   if (signal == g_watchdog_signal) {
+    if (scheduler == nullptr) {
+      t_watchdog_timer.disarm();
+      return;
+    }
     on_watchdog(scheduler, uc);
     return;
   }
@@ -182,28 +226,14 @@ void install_fault_handling() {
   }
 }
 
+
 Watchdog::Watchdog(Scheduler&, std::uint32_t limit_ms) {
   if (limit_ms == 0) return;
   t_watchdog_limit_ms = limit_ms;
   t_watchdog_period_ms = std::max<std::uint32_t>(limit_ms / 8, 5);
   t_watchdog_strikes = 0;
   t_watchdog_progress = 0;
-  sigevent event{};
-  event.sigev_notify = SIGEV_THREAD_ID;
-  event.sigev_signo = g_watchdog_signal;
-  event._sigev_un._tid = static_cast<pid_t>(::syscall(SYS_gettid));
-  timer_t timer{};
-  if (::timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) != 0) return;
-  timer_ = timer;
-  itimerspec spec{};
-  spec.it_interval.tv_sec = t_watchdog_period_ms / 1000;
-  spec.it_interval.tv_nsec = static_cast<long>(t_watchdog_period_ms % 1000) * 1'000'000L;
-  spec.it_value = spec.it_interval;
-  armed_ = ::timer_settime(timer, 0, &spec, nullptr) == 0;
-}
-
-Watchdog::~Watchdog() {
-  if (timer_ != nullptr) ::timer_delete(static_cast<timer_t>(timer_));
+  t_watchdog_timer.arm(t_watchdog_period_ms);
 }
 
 }  // namespace wdmlab::sched

@@ -27,17 +27,15 @@ class Scheduler;
 // Installs the process-wide handlers (once) and this OS thread's alternate signal stack.
 void install_fault_handling();
 
-// Arms the CPU-time watchdog for the current OS thread for its lifetime.
+// Watches the current OS thread's run (a CPU-time timer, no-op for limit_ms 0). The timer stays
+// armed after the run, ignoring ticks while no context runs, until a tick finds no lab on the
+// thread.
 class Watchdog {
  public:
   Watchdog(Scheduler& scheduler, std::uint32_t limit_ms);
-  ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
-
- private:
-  void* timer_ = nullptr;
-  bool armed_ = false;
 };
+
 
 }  // namespace wdmlab::sched

@@ -1,10 +1,6 @@
 #include "sched/stack_pool.hpp"
 
-#include <sys/mman.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "base/check.hpp"
 
@@ -28,9 +24,7 @@ bool Stack::overflowed_at(std::uintptr_t address) const {
 StackPool::StackPool(std::size_t usable_size)
     : usable_size_((usable_size + page_size() - 1) / page_size() * page_size()) {}
 
-StackPool::~StackPool() {
-  for (const Stack& stack : free_) ::munmap(stack.base, stack.size);
-}
+StackPool::~StackPool() = default;
 
 Stack StackPool::acquire() {
   if (!free_.empty()) {
@@ -38,23 +32,14 @@ Stack StackPool::acquire() {
     free_.pop_back();
     return stack;
   }
-  Stack stack;
-  stack.size = usable_size_ + page_size();
-  stack.base = ::mmap(nullptr, stack.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  WDMLAB_CHECK(stack.base != MAP_FAILED, "cannot map a {}-byte fiber stack: {}", stack.size, std::strerror(errno));
-  int rc = ::mprotect(stack.base, page_size(), PROT_NONE);
-  WDMLAB_CHECK(rc == 0, "cannot protect a stack guard page: {}", std::strerror(errno));
-  return stack;
+  const base::MappingLayout layout{
+      .bytes = usable_size_ + page_size(), .guard_bytes = page_size(), .dirty_reuse = true};
+  mappings_.emplace_back(layout, "a fiber stack");
+  return Stack{.base = mappings_.back().data(), .size = layout.bytes};
 }
 
 void StackPool::release(Stack stack) {
-  if (stack.base == nullptr) return;
-  constexpr std::size_t kKeep = 64;
-  if (free_.size() < kKeep) {
-    free_.push_back(stack);
-  } else {
-    ::munmap(stack.base, stack.size);
-  }
+  if (stack.base != nullptr) free_.push_back(stack);
 }
 
 }  // namespace wdmlab::sched

@@ -1,10 +1,14 @@
 // sched/stack_pool.hpp - fiber stacks with an inaccessible guard page below them, recycled so
-// that creating a context does not cost a mapping in the common case.
+// that creating a context does not cost a mapping in the common case: within a lab by the pool,
+// and from one lab to the next on the same OS thread by base::ReusableMapping (a stack keeps the
+// contents its last context left; code never reads its stack before writing it).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "base/reusable_mapping.hpp"
 
 namespace wdmlab::sched {
 
@@ -34,6 +38,7 @@ class StackPool {
 
  private:
   std::size_t usable_size_;
+  std::vector<base::ReusableMapping> mappings_;  // every stack this pool made
   std::vector<Stack> free_;
 };
 

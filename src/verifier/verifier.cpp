@@ -31,7 +31,7 @@ std::uint32_t normalize_flags(std::uint32_t flags) {
 Verifier::Verifier(VerifierOptions options, std::uint64_t seed)
     : options_(std::move(options)),
       host_flags_(normalize_flags(options_.flags)),
-      random_(seed ^ kStressStream),
+      random_seed_(seed ^ kStressStream),
       previous_(t_verifier) {
   if ((options_.flags & ~kVerifierKnownFlags) != 0) {
     throw UsageError(fmt::format("verifier flags 0x{:X} include bits the lab does not know (0x{:X}); known: 0x{:X}",

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -60,7 +61,11 @@ class Verifier {
 
   // Randomness for the stresses: a stream of its own drawn from the run's seed, so a stress never
   // changes the scheduler's choices and a run replays from its seed.
-  std::uint64_t draw() { return random_(); }
+  // Seeded on first use: most labs never draw.
+  std::uint64_t draw() {
+    if (!random_) random_.emplace(random_seed_);
+    return (*random_)();
+  }
   bool chance(unsigned per_10000) { return per_10000 != 0 && draw() % 10000 < per_10000; }
 
   // Deadlock detection's lock-order graph (verifier/lock_order.hpp), made on first use.
@@ -97,7 +102,8 @@ class Verifier {
 
   VerifierOptions options_;
   std::uint32_t host_flags_;
-  std::mt19937_64 random_;
+  std::uint64_t random_seed_;
+  std::optional<std::mt19937_64> random_;
   std::unordered_map<std::uint32_t, DriverState> drivers_;  // by DriverIdentity::id; 0 = no driver
   const base::DriverIdentity* cached_driver_ = nullptr;
   DriverState* cached_state_ = nullptr;
