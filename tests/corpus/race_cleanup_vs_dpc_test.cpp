@@ -4,12 +4,12 @@
 // Machine: 2 processors, a random policy. Nothing lines the threads up: "reader" reads and closes
 // its handle while "writer" writes, and the seed decides the interleaving. Seed 13 puts the
 // cleanup inside the DPC's window; seed 1 does not. The exploration tests
-// (new_races/race_cleanup_vs_dpc_test.cpp) find such schedules systematically.
+// (races/race_cleanup_vs_dpc_race.cpp) find such schedules systematically.
 #include <gtest/gtest.h>
 #include <wdm.h>
 
 #include "corpus/corpus_test.hpp"
-#include "corpus/new_races/new_race_apps.hpp"
+#include "corpus/races/race_apps.hpp"
 
 namespace wdmlab::test {
 namespace {

@@ -5,12 +5,12 @@
 // Machine: 2 processors, a random policy. Nothing lines the threads up: "reader" reads and cancels
 // (CancelIo) while "writer" writes, and the seed decides the interleaving. Seed 6 puts the cancel
 // between the write's unlink and its IoSetCancelRoutine; seed 1 does not. The exploration tests
-// (new_races/race_csq_hand_rolled_test.cpp) find such schedules systematically.
+// (races/race_csq_hand_rolled_race.cpp) find such schedules systematically.
 #include <gtest/gtest.h>
 #include <wdm.h>
 
 #include "corpus/corpus_test.hpp"
-#include "corpus/new_races/new_race_apps.hpp"
+#include "corpus/races/race_apps.hpp"
 
 namespace wdmlab::test {
 namespace {

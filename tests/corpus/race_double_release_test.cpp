@@ -4,12 +4,12 @@
 // Machine: 2 processors, a random policy. Nothing lines the threads up: "app" starts the transfer
 // and cancels it while "device" reports it complete, and the seed decides the interleaving. Seed 15
 // has both decrement before either looks again (also on an unverified machine); seed 1 does not. The exploration tests
-// (new_races/race_double_release_test.cpp) find such schedules systematically.
+// (races/race_double_release_race.cpp) find such schedules systematically.
 #include <gtest/gtest.h>
 #include <wdm.h>
 
 #include "corpus/corpus_test.hpp"
-#include "corpus/new_races/new_race_apps.hpp"
+#include "corpus/races/race_apps.hpp"
 
 namespace wdmlab::test {
 namespace {

@@ -7,12 +7,12 @@
 // lines the threads up: "reader" reads and closes its handle while "writer" writes, and the seed
 // decides the interleaving. Seed 41 puts the write between the read's lock release and its
 // IoMarkIrpPending; seed 1 does not. The exploration tests
-// (new_races/race_marking_queued_irps_test.cpp) find such schedules systematically.
+// (races/race_marking_queued_irps_race.cpp) find such schedules systematically.
 #include <gtest/gtest.h>
 #include <wdm.h>
 
 #include "corpus/corpus_test.hpp"
-#include "corpus/new_races/new_race_apps.hpp"
+#include "corpus/races/race_apps.hpp"
 
 namespace wdmlab::test {
 namespace {

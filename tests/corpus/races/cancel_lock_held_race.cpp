@@ -15,11 +15,9 @@ namespace {
 
 Race cancel_against_read_race() {
   return {.scenario = cancel_against_read(CANCEL_LOCK_HELD_IMAGE, u"\\\\.\\CancelLockHeld"),
+          .stated = {.pct = 3, .random = 5, .shrunk = 1},  // measured: PCT 1, random 2
           .driver = "cancel_lock_held",
-          .code = DRIVER_RETURNED_HOLDING_CANCEL_LOCK,
-          .pct_within = 3,     // measured: schedule 1
-          .random_within = 5,  // measured: schedule 2
-          .shrunk_preemptions = 1};
+          .code = DRIVER_RETURNED_HOLDING_CANCEL_LOCK};
 }
 
 RACE_TESTS(CancelLockHeldRace, cancel_against_read_race)

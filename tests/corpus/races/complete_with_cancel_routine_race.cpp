@@ -30,13 +30,11 @@ Race write_against_read() {
         });
   };
   return {.scenario = std::move(scenario),
+          .stated = {.pct = 3, .random = 5, .shrunk = 1},  // measured: PCT 1, random 2
           .driver = "complete_with_cancel_routine",
           .code = DRIVER_VERIFIER_IOMANAGER_VIOLATION,
-          .culprit = "CompleteWithCancelRoutineWrite",
-          .p1 = 0x07,
-          .pct_within = 3,     // measured: schedule 1
-          .random_within = 5,  // measured: schedule 2
-          .shrunk_preemptions = 1};
+          .culprits = {"CompleteWithCancelRoutineWrite"},
+          .p1 = 0x07};
 }
 
 RACE_TESTS(CompleteWithCancelRoutineRace, write_against_read)

@@ -17,12 +17,10 @@ namespace {
 
 Race cancel_against_read_race() {
   return {.scenario = cancel_against_read(NO_CANCEL_RECHECK_IMAGE, u"\\\\.\\NoCancelRecheck"),
+          .stated = {.pct = 3, .random = 5, .shrunk = 1},  // measured: PCT 1, random 2
           .driver = "no_cancel_recheck",
           .code = WDMLAB_DDI_RULE_VIOLATION,
-          .rule = "IrpCancelField",
-          .pct_within = 3,     // measured: schedule 1
-          .random_within = 5,  // measured: schedule 2
-          .shrunk_preemptions = 1};
+          .rule = "IrpCancelField"};
 }
 
 RACE_TESTS(NoCancelRecheckRace, cancel_against_read_race)

@@ -28,24 +28,24 @@ Race two_reads() {
     });
   };
   return {.scenario = std::move(scenario),
+          .stated = {.pct = 1, .random = 1, .shrunk = 0},  // every schedule makes it
           .driver = "touch_after_complete",
           .code = DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
-          .culprit = "TouchAfterCompleteRead",
-          .pct_within = 1,  // every schedule makes it
-          .random_within = 1,
-          .shrunk_preemptions = 0};
+          .culprits = {"TouchAfterCompleteRead"}};
 }
 
-TEST(TouchAfterCompleteRace, PctFindsItInTheFirstSchedule) { expect_pct_finds(two_reads()); }
-TEST(TouchAfterCompleteRace, RandomFindsItInTheFirstSchedule) { expect_random_finds(two_reads()); }
-TEST(TouchAfterCompleteRace, TheScheduleFoundReplaysIt) { expect_schedule_replays(two_reads()); }
-TEST(TouchAfterCompleteRace, ItNeedsNoPreemption) { expect_shrinks(two_reads()); }
+const RaceExplorations& race() { return explorations_of<two_reads>(); }
+
+TEST(TouchAfterCompleteRace, PctFindsItInTheFirstSchedule) { expect_pct_finds(race()); }
+TEST(TouchAfterCompleteRace, RandomFindsItInTheFirstSchedule) { expect_random_finds(race()); }
+TEST(TouchAfterCompleteRace, TheScheduleFoundReplaysIt) { expect_schedules_replay(race()); }
+TEST(TouchAfterCompleteRace, ItNeedsNoPreemption) { expect_shrinks(race()); }
 
 // Every interleaving makes it: virtual time, not the interleaving, decides.
 TEST(TouchAfterCompleteRace, EveryInterleavingWithTwoPreemptionsMakesIt) {
-  ExploreOptions options = race_options(bounded(2), 100'000, false);
+  ExploreOptions options = race_options(race().race(), bounded(2), 100'000);
   options.stop_at_first = false;
-  const ExploreResult result = explore(two_reads().scenario, options);
+  const ExploreResult result = explore(race().race().scenario, options);
   EXPECT_TRUE(result.exhausted);
   EXPECT_GT(result.distinct_interleavings, 1u);
   EXPECT_EQ(result.schedules_with_findings, result.schedules);

@@ -11,42 +11,23 @@
 #include <gtest/gtest.h>
 #include <wdm.h>
 
-#include "corpus/new_races/new_race_apps.hpp"
-#include "corpus/new_races/new_race_test.hpp"
+#include "corpus/races/race_apps.hpp"
+#include "corpus/races/race_test.hpp"
 
 namespace wdmlab::test {
 namespace {
 
-constexpr std::uint64_t kPctWithin = 75;     // pct(3); measured: 29
-constexpr std::uint64_t kRandomWithin = 30;  // measured: 13
-constexpr std::size_t kShrunkPreemptions = 2;
-
-Race make_race() {
+Race read_close_and_write() {
   return {.scenario = race_scenario(RACE_CLEANUP_VS_DPC_IMAGE, start_cleanup_vs_dpc),
+          // measured: PCT 29, random 13
+          .stated = {.pct_depth = 3, .pct = 75, .random = 30, .shrunk = 2, .unpreempted = 2},
+          .driver = "race_cleanup_vs_dpc",
           .code = MULTIPLE_IRP_COMPLETE_REQUESTS,
           .rule = "DoubleCompletion",
-          .driver = "race_cleanup_vs_dpc",
           .culprits = {"RaceCleanupVsDpcCleanup", "RaceCleanupVsDpcTransferDpc"}};
 }
 
-const RaceExplorations& race() {
-  static const RaceExplorations explorations(make_race(), pct(3), kPctWithin, kRandomWithin);
-  return explorations;
-}
-
-TEST(ExploreRaceCleanupVsDpc, PctFindsTheDoubleCompletion) { race().found_by_pct(); }
-
-TEST(ExploreRaceCleanupVsDpc, RandomFindsItToo) { race().found_by_random(); }
-
-TEST(ExploreRaceCleanupVsDpc, TheFoundSchedulesReplayAndShrinkToTwoPreemptions) {
-  expect_replays_and_shrinks(race().race(), race().found_by_pct(), kShrunkPreemptions);
-  expect_replays_and_shrinks(race().race(), race().found_by_random(), kShrunkPreemptions);
-}
-
-TEST(ExploreRaceCleanupVsDpc, NoScheduleWithFewerThanTwoPreemptionsShowsIt) {
-  expect_clean_within(race().race(), 0);
-  expect_clean_within(race().race(), 1);  // 95 schedules
-}
+RACE_TESTS(RaceCleanupVsDpcRace, read_close_and_write)
 
 }  // namespace
 }  // namespace wdmlab::test

@@ -12,38 +12,23 @@
 #include <gtest/gtest.h>
 #include <wdm.h>
 
-#include "corpus/new_races/new_race_apps.hpp"
-#include "corpus/new_races/new_race_test.hpp"
+#include "corpus/races/race_apps.hpp"
+#include "corpus/races/race_test.hpp"
 
 namespace wdmlab::test {
 namespace {
 
-constexpr std::uint64_t kPctWithin = 250;    // pct(2); measured: 106
-constexpr std::uint64_t kRandomWithin = 40;  // measured: 15
-
-Race make_race() {
+Race cancel_against_completion() {
   return {.scenario = race_scenario(RACE_DOUBLE_RELEASE_IMAGE, start_double_release),
-          .code = DRIVER_VERIFIER_DETECTED_VIOLATION,
-          .parameter1 = 0x13,
+          // measured: PCT 106, random 15
+          .stated = {.pct = 250, .random = 40, .shrunk = 1, .random_shrunk = 2, .unpreempted = 2},
           .driver = "race_double_release",
-          .culprits = {"RaceDoubleReleaseDrop"}};
+          .code = DRIVER_VERIFIER_DETECTED_VIOLATION,
+          .culprits = {"RaceDoubleReleaseDrop"},
+          .p1 = 0x13};
 }
 
-const RaceExplorations& race() {
-  static const RaceExplorations explorations(make_race(), pct(2), kPctWithin, kRandomWithin);
-  return explorations;
-}
-
-TEST(ExploreRaceDoubleRelease, PctFindsTheDoubleFree) { race().found_by_pct(); }
-
-TEST(ExploreRaceDoubleRelease, RandomFindsItToo) { race().found_by_random(); }
-
-TEST(ExploreRaceDoubleRelease, TheFoundSchedulesReplayAndShrink) {
-  expect_replays_and_shrinks(race().race(), race().found_by_pct(), 1);
-  expect_replays_and_shrinks(race().race(), race().found_by_random(), 2);
-}
-
-TEST(ExploreRaceDoubleRelease, NoScheduleWithoutAPreemptionShowsIt) { expect_clean_within(race().race(), 0); }
+RACE_TESTS(RaceDoubleReleaseRace, cancel_against_completion)
 
 }  // namespace
 }  // namespace wdmlab::test

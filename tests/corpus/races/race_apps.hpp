@@ -1,8 +1,8 @@
-// new_race_apps.hpp - the applications that drive the corpus's race drivers (samples/buggy/race_*.c):
+// race_apps.hpp - the applications that drive the corpus's race drivers (samples/buggy/race_*.c):
 // each starts the threads of app.exe that race, with nothing to line them up (no Sleep), so the
 // schedule alone decides whether the bug shows. The golden tests (tests/corpus/race_*_test.cpp)
 // play them on a machine with a seed that shows the bug; the exploration tests
-// (tests/corpus/new_races/) run them under many schedules.
+// (tests/corpus/races/race_*_race.cpp) run them under many schedules.
 //
 // The threads assert nothing: in a schedule that shows the bug the machine stops under them, and
 // in a clean one each request ends one of the ways the driver allows.
