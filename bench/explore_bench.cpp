@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 
 #include "drivers/cancel_bench.h"
@@ -149,10 +151,36 @@ BENCHMARK_CAPTURE(BM_ExploreCancelRace, random, wdmlab::random_strategy())
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_ExploreCancelRace, bounded2, wdmlab::bounded(2))->Iterations(3)->Unit(benchmark::kMillisecond);
 
-// The race as a stress test would run it: no controlled scheduling (the cooperative policy), each
-// thread waiting a random 0..max_delay µs of virtual time (from the run's seed) before its
-// operation, run after run until the bug shows or kStressRuns runs found nothing.
+// The race as a stress test would run it: no controlled scheduling, each thread waiting a random
+// 0..max_delay µs of virtual time (from the run's seed) before its operation, run after run until
+// the bug shows or kStressRuns runs found nothing. Two models of uncontrolled processors:
+// cooperative (a context runs until it blocks, so nothing overlaps that the delays do not
+// overlap) and lockstep (the processors take steps in turn, as two equally fast processors
+// running at once would, so the delays decide where the threads meet).
 constexpr std::uint64_t kStressRuns = 20'000;
+
+// Each decision goes to the processor after the one that took the last step (an option with no
+// processor, a ready thread, counts as the next one free).
+class LockstepPolicy final : public wdmlab::SchedulingPolicy {
+ public:
+  std::string name() const override { return "lockstep"; }
+  std::size_t choose(std::span<const wdmlab::SchedulingOption> options) override {
+    std::size_t pick = 0;
+    int best = 1 << 30;
+    for (std::size_t i = 0; i < options.size(); ++i) {
+      const int distance = (options[i].processor - last_ - 1 + 64) % 64;
+      if (distance < best) {
+        best = distance;
+        pick = i;
+      }
+    }
+    last_ = options[pick].processor < 0 ? last_ + 1 : options[pick].processor;
+    return pick;
+  }
+
+ private:
+  int last_ = -1;
+};
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser: a seed to well-spread bits
   x += 0x9E3779B97F4A7C15ull;
@@ -163,6 +191,7 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser: a seed to well-
 
 void BM_StressCancelRace(benchmark::State& state) {
   const auto max_delay = static_cast<std::uint64_t>(state.range(0));
+  const bool lockstep = state.range(1) != 0;
   std::uint64_t runs = 0;
   std::uint64_t found = 0;
   double seconds = 0;
@@ -172,7 +201,11 @@ void BM_StressCancelRace(benchmark::State& state) {
     for (std::uint64_t run = 0; run < kStressRuns && !bug; ++run) {
       const std::uint64_t seed = runs + run + 1;
       wdmlab::LabOptions options = wdmlab::ExploreOptions::default_lab();
-      options.policy = wdmlab::make_cooperative_policy();
+      if (lockstep) {
+        options.policy = std::make_shared<LockstepPolicy>();
+      } else {
+        options.policy = wdmlab::make_cooperative_policy();
+      }
       const auto reader_delay = static_cast<LONGLONG>(mix(seed) % (max_delay + 1));
       const auto canceller_delay = static_cast<ULONG>(mix(~seed) % (max_delay + 1));
       wdmlab::Lab lab(options);
@@ -204,7 +237,18 @@ void BM_StressCancelRace(benchmark::State& state) {
   state.counters["seconds_to_bug"] = per_iteration(seconds);
   state.counters["found"] = per_iteration(static_cast<double>(found));
 }
-BENCHMARK(BM_StressCancelRace)->Arg(10)->Arg(100)->Iterations(1)->Unit(benchmark::kMillisecond);
+// Cooperative: one iteration, as it finds nothing in kStressRuns runs. Lockstep: 20 stress tests,
+// each from where the one before stopped in the seed sequence, averaged.
+BENCHMARK(BM_StressCancelRace)
+    ->ArgNames({"max_delay_us", "lockstep"})
+    ->ArgsProduct({{10, 100}, {0}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StressCancelRace)
+    ->ArgNames({"max_delay_us", "lockstep"})
+    ->ArgsProduct({{10, 100}, {1}})
+    ->Iterations(20)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
