@@ -10,9 +10,11 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "wdmlab/explore.hpp"
 #include "wdmlab/lab.hpp"
 #include "wdmlab/user.hpp"
 #include "wdmlab/verifier.hpp"
@@ -51,10 +53,10 @@ struct Session {
   std::vector<std::string> evidence;  // log text that shows the session ran (without failure injection)
 };
 
-void ioctl_and_startio_session(UserProcess& app) {
+// The device controls of the session: every transfer method of ioctl_methods, through the filter.
+void ioctl_part(UserProcess& app) {
   auto* in = static_cast<char*>(app.alloc(64));
   auto* out = static_cast<char*>(app.alloc(64));
-  auto* overlapped = app.alloc_array<OVERLAPPED>(4);
   DWORD bytes = 0;
   HANDLE device = CreateFileW(u"\\\\.\\IoctlMethods", GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0,
                               nullptr);
@@ -76,6 +78,13 @@ void ioctl_and_startio_session(UserProcess& app) {
                     nullptr);
     CloseHandle(device);
   }
+}
+
+// The storage part: three queued writes and a read cancelled on startio_rw.
+void startio_part(UserProcess& app) {
+  auto* out = static_cast<char*>(app.alloc(64));
+  auto* overlapped = app.alloc_array<OVERLAPPED>(4);
+  DWORD bytes = 0;
   HANDLE store =
       CreateFileW(u"\\\\.\\StartIoRw", GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, FILE_FLAG_OVERLAPPED,
                   nullptr);
@@ -97,6 +106,17 @@ void ioctl_and_startio_session(UserProcess& app) {
   CloseHandle(store);
 }
 
+void ioctl_and_startio_session(UserProcess& app) {
+  ioctl_part(app);
+  startio_part(app);
+}
+
+// The same two parts at once, from two threads of app.exe.
+void concurrent_io_session(UserProcess& app) {
+  app.run("controls", [&app] { ioctl_part(app); });
+  startio_part(app);
+}
+
 std::vector<Session> sessions() {
   return {
       {"timer_worker", {{.entry = timer_worker_DriverEntry, .name = "timer_worker"}}, std::chrono::milliseconds(100),
@@ -108,14 +128,17 @@ std::vector<Session> sessions() {
        std::chrono::milliseconds(0),
        ioctl_and_startio_session,
        {"ioctl_methods: device control", "startio_rw: done write of 6 bytes", "startio_rw: unloaded"}},
+      {"io_samples_concurrent",
+       {{.image = IOCTL_METHODS_IMAGE}, {.image = FILTER_SAMPLE_IMAGE}, {.image = STARTIO_RW_IMAGE}},
+       std::chrono::milliseconds(0),
+       concurrent_io_session,
+       {"ioctl_methods: device control", "startio_rw: done write of 6 bytes", "startio_rw: unloaded"}},
   };
 }
 
-// Runs the session on a fresh lab; returns "" or what went wrong.
-std::string run_session(const Session& session, unsigned processors, std::uint64_t seed, std::uint32_t flags) {
-  LabOptions options{.processors = processors, .seed = seed};
-  options.verifier.flags = flags;
-  Lab lab(options);
+// Plays the session on `lab`: loads its drivers, lets time pass, runs its application until the
+// lab is idle, unloads the drivers. Returns "" or what went wrong besides the lab's findings.
+std::string play_session(Lab& lab, const Session& session) {
   std::vector<LoadedDriver*> loaded;
   for (const Driver& image : session.drivers) {
     LoadedDriver& driver = image.image != nullptr ? lab.load_driver(std::filesystem::path(image.image))
@@ -129,13 +152,49 @@ std::string run_session(const Session& session, unsigned processors, std::uint64
     if (lab.run_until_idle() != RunStatus::Idle && lab.findings().empty()) return "the session did not end";
   }
   for (auto it = loaded.rbegin(); it != loaded.rend(); ++it) lab.unload_driver(**it);
-  std::string failure;
+  return {};
+}
+
+// Runs the session on a fresh lab; returns "" or what went wrong.
+std::string run_session(const Session& session, unsigned processors, std::uint64_t seed, std::uint32_t flags) {
+  LabOptions options{.processors = processors, .seed = seed};
+  options.verifier.flags = flags;
+  Lab lab(options);
+  std::string failure = play_session(lab, session);
   for (const Finding& finding : lab.findings()) failure += "\n" + finding.to_text();
   const bool injects_failures = (flags & (kVerifierLowResources | kVerifierSystematicLowResources)) != 0;
   for (const std::string& text : session.evidence) {
     if (!injects_failures && !lab.log().contains(text)) failure += "\nthe log lacks \"" + text + "\"";
   }
   return failure;
+}
+
+// Every interleaving of the session with at most two preemptions, on two processors under the
+// standard set, ends with no finding and with the session's evidence in the log. The number of
+// interleavings is asserted (in order: timer_worker, user_probe, io_samples, io_samples_concurrent): a change to a
+// sample, the kernel model or the explorer that changes the space shows up here.
+TEST(BoundedSampleSearch, EveryInterleavingWithTwoPreemptionsOfEverySessionEndsCleanly) {
+  const std::vector<std::uint64_t> interleavings = {20, 1, 1, 6865};
+  const std::vector<Session> all = sessions();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Session& session = all[i];
+    ExploreOptions options{.schedules = 1'000'000, .strategy = bounded(2), .stop_at_first = false};
+    options.picture = false;
+    auto failure = std::make_shared<std::string>();
+    options.check = [&session, failure](Lab& lab) {
+      std::string wrong = *failure;
+      for (const std::string& text : session.evidence) {
+        if (!lab.log().contains(text)) wrong += "the log lacks \"" + text + "\"; ";
+      }
+      return wrong;
+    };
+    const ExploreResult result = explore([&session, failure](Lab& lab) { *failure = play_session(lab, session); },
+                                         options);
+    EXPECT_TRUE(result.findings.empty()) << session.name << "\n" << result.report();
+    EXPECT_TRUE(result.exhausted) << session.name;
+    EXPECT_EQ(result.schedules, result.distinct_interleavings) << session.name;
+    EXPECT_EQ(result.schedules, interleavings[i]) << session.name;
+  }
 }
 
 struct Case {
