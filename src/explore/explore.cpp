@@ -87,6 +87,15 @@ Run run_plan(const Scenario& scenario, const ExploreOptions& options, Plan& plan
   return run_once(scenario, std::move(lab), recorder, options.check);
 }
 
+// Runs `scenario` once following `schedule` strictly, on `lab` with the schedule's machine.
+Run run_schedule(const Scenario& scenario, const Schedule& schedule, LabOptions lab, const EndCheck& check) {
+  lab.processors = schedule.processors;
+  lab.seed = schedule.seed;
+  auto recorder = std::make_shared<Recorder>(nullptr, schedule.seed, kNoFair, false);
+  recorder->follow(schedule.choices, Follow::Strict);
+  return run_once(scenario, std::move(lab), recorder, check);
+}
+
 Schedule schedule_of(const Run& run, const std::string& strategy, std::uint64_t seed, unsigned processors) {
   return Schedule{.build_id = build_id(),
                   .strategy = strategy,
@@ -391,10 +400,7 @@ class Shrinker {
 void draw(ExploredFinding& found, const Scenario& scenario, const ExploreOptions& options) {
   LabOptions lab = options.lab;
   lab.trace = true;
-  lab.seed = found.shrunk.seed;
-  auto recorder = std::make_shared<Recorder>(nullptr, found.shrunk.seed, kNoFair, false);
-  recorder->follow(found.shrunk.choices, Follow::Strict);
-  const Run run = run_once(scenario, std::move(lab), recorder, options.check);
+  const Run run = run_schedule(scenario, found.shrunk, std::move(lab), options.check);
   // The replay's own finding, whose time and decision are the picture's.
   const auto same = std::find_if(run.findings.begin(), run.findings.end(),
                                  [&](const Finding& finding) { return finding_key(finding) == found.key; });
@@ -496,11 +502,7 @@ ExploreResult explore(const Scenario& scenario, const ExploreOptions& options) {
 }
 
 ReplayResult replay(const Scenario& scenario, const Schedule& schedule, LabOptions lab, const EndCheck& check) {
-  lab.processors = schedule.processors;
-  lab.seed = schedule.seed;
-  auto recorder = std::make_shared<Recorder>(nullptr, schedule.seed, kNoFair, false);
-  recorder->follow(schedule.choices, Follow::Strict);
-  Run run = run_once(scenario, std::move(lab), recorder, check);
+  Run run = run_schedule(scenario, schedule, std::move(lab), check);
   ReplayResult result;
   result.findings = std::move(run.findings);
   result.divergence = std::move(run.divergence);
