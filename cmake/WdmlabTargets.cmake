@@ -41,6 +41,17 @@ function(wdmlab_library name)
   set_property(GLOBAL APPEND PROPERTY WDMLAB_SUBSYSTEMS ${target})
 endfunction()
 
+# wdmlab_driver_images(<target> <driver>...)
+# Gives <target> each driver image's path as the macro <DRIVER>_IMAGE (the driver's target name in
+# upper case) and builds the images before it.
+function(wdmlab_driver_images target)
+  add_dependencies(${target} ${ARGN})
+  foreach(driver IN LISTS ARGN)
+    string(TOUPPER ${driver} macro)
+    target_compile_definitions(${target} PRIVATE ${macro}_IMAGE="$<TARGET_FILE:${driver}>")
+  endforeach()
+endfunction()
+
 # wdmlab_test(<name> SOURCES ... LIBS ... [LABELS ...])
 # A GoogleTest executable whose cases are registered with CTest one by one.
 function(wdmlab_test name)
