@@ -7,13 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "base/finding_parameters.hpp"
+#include "lab/report_json.hpp"
+#include "wdmlab/errors.hpp"
 
 namespace wdmlab {
 
-namespace {
+using lab::json;
 
-// Keys stay in the order written, so the files read top-down like the text report.
-using json = nlohmann::ordered_json;
+namespace {
 
 std::string severity_name(Severity severity) {
   switch (severity) {
@@ -53,35 +54,6 @@ json context_json(const ContextSnapshot& context) {
   if (!context.waiting_on.empty()) out["waiting_on"] = context.waiting_on;
   out["stack"] = stack_json(context.stack);
   return out;
-}
-
-json finding_json(const Finding& finding) {
-  const base::ParameterMeanings* meanings = base::parameter_meanings(finding.code, finding.parameters[0]);
-  json parameters = json::array();
-  json meaning = json::array();
-  for (std::size_t i = 0; i < finding.parameters.size(); ++i) {
-    parameters.push_back(hex(finding.parameters[i]));
-    meaning.push_back(meanings != nullptr ? meanings->meaning[i] : "");
-  }
-  json involved = json::array();
-  for (const ContextSnapshot& other : finding.involved) involved.push_back(context_json(other));
-  json context = context_json(finding.context);
-  context["virtual_time"] = finding.virtual_time;
-  context["decision"] = finding.decision;
-  return {{"code", hex(finding.code)},
-          {"name", finding.name},
-          {"parameters", parameters},
-          {"parameter_meanings", meaning},
-          {"rule", finding.rule},
-          {"severity", severity_name(finding.severity)},
-          {"driver", finding.driver},
-          {"description", finding.description},
-          {"bucket", finding.bucket()},
-          {"failure_bucket", failure_bucket(finding)},
-          {"context", context},
-          {"involved", involved},
-          {"irp_history", finding.irp_history},
-          {"replay", finding.replay}};
 }
 
 // --- SARIF ----------------------------------------------------------------------------------------
@@ -243,9 +215,112 @@ json rule_json(const Finding& finding) {
 
 }  // namespace
 
+namespace lab {
+
+json finding_json(const Finding& finding) {
+  const base::ParameterMeanings* meanings = base::parameter_meanings(finding.code, finding.parameters[0]);
+  json parameters = json::array();
+  json meaning = json::array();
+  for (std::size_t i = 0; i < finding.parameters.size(); ++i) {
+    parameters.push_back(hex(finding.parameters[i]));
+    meaning.push_back(meanings != nullptr ? meanings->meaning[i] : "");
+  }
+  json involved = json::array();
+  for (const ContextSnapshot& other : finding.involved) involved.push_back(context_json(other));
+  json context = context_json(finding.context);
+  context["virtual_time"] = finding.virtual_time;
+  context["decision"] = finding.decision;
+  return {{"code", hex(finding.code)},
+          {"name", finding.name},
+          {"parameters", parameters},
+          {"parameter_meanings", meaning},
+          {"rule", finding.rule},
+          {"severity", severity_name(finding.severity)},
+          {"driver", finding.driver},
+          {"description", finding.description},
+          {"bucket", finding.bucket()},
+          {"failure_bucket", failure_bucket(finding)},
+          {"context", context},
+          {"involved", involved},
+          {"irp_history", finding.irp_history},
+          {"replay", finding.replay}};
+}
+
+namespace {
+
+std::uint64_t hex_value(const json& value) {
+  const std::string text = value.get<std::string>();
+  std::size_t used = 0;
+  std::uint64_t number = 0;
+  try {
+    if (text.rfind("0x", 0) == 0 || text.rfind("0X", 0) == 0) number = std::stoull(text.substr(2), &used, 16);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used + 2 != text.size()) throw UsageError(fmt::format("'{}' is not a hex number", text));
+  return number;
+}
+
+Severity severity_of(const std::string& text) {
+  for (Severity severity : {Severity::Fatal, Severity::NonFatal, Severity::Warning}) {
+    if (severity_name(severity) == text) return severity;
+  }
+  throw UsageError(fmt::format("unknown severity '{}'", text));
+}
+
+StackFrame frame_of(const json& in) {
+  StackFrame frame;
+  frame.pc = hex_value(in.at("pc"));
+  frame.module = in.at("module").get<std::string>();
+  frame.function = in.at("function").get<std::string>();
+  frame.offset = hex_value(in.at("offset"));
+  frame.lab = in.at("lab").get<bool>();
+  if (in.contains("file")) {
+    frame.file = in.at("file").get<std::string>();
+    frame.line = in.at("line").get<int>();
+  }
+  return frame;
+}
+
+ContextSnapshot context_of(const json& in) {
+  ContextSnapshot context;
+  context.name = in.at("name").get<std::string>();
+  context.id = in.at("id").get<std::uint32_t>();
+  context.processor = in.at("processor").get<int>();
+  context.irql = in.at("irql").get<int>();
+  if (in.contains("waiting_on")) context.waiting_on = in.at("waiting_on").get<std::string>();
+  for (const json& frame : in.at("stack")) context.stack.push_back(frame_of(frame));
+  return context;
+}
+
+}  // namespace
+
+Finding finding_from_json(const json& in) {
+  Finding finding;
+  finding.code = static_cast<std::uint32_t>(hex_value(in.at("code")));
+  const json& parameters = in.at("parameters");
+  if (parameters.size() != finding.parameters.size()) throw UsageError("a finding needs four parameters");
+  for (std::size_t i = 0; i < finding.parameters.size(); ++i) finding.parameters[i] = hex_value(parameters[i]);
+  finding.name = in.at("name").get<std::string>();
+  finding.rule = in.at("rule").get<std::string>();
+  finding.severity = severity_of(in.at("severity").get<std::string>());
+  finding.driver = in.at("driver").get<std::string>();
+  finding.description = in.at("description").get<std::string>();
+  const json& context = in.at("context");
+  finding.context = context_of(context);
+  finding.virtual_time = context.at("virtual_time").get<std::uint64_t>();
+  finding.decision = context.at("decision").get<std::uint64_t>();
+  for (const json& other : in.at("involved")) finding.involved.push_back(context_of(other));
+  finding.irp_history = in.at("irp_history").get<std::vector<std::string>>();
+  finding.replay = in.at("replay").get<std::string>();
+  return finding;
+}
+
+}  // namespace lab
+
 std::string to_json(std::span<const Finding> findings, const RunInfo& run) {
   json list = json::array();
-  for (const Finding& finding : findings) list.push_back(finding_json(finding));
+  for (const Finding& finding : findings) list.push_back(lab::finding_json(finding));
   json out = {
       {"tool", {{"name", "wdmlab"}, {"version", run.tool_version}}}, {"command", run.command}, {"findings", list}};
   return out.dump(2) + "\n";

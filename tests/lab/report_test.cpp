@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "base/finding_parameters.hpp"
+#include "lab/report_json.hpp"
 #include "support/lab_test.hpp"
 #include "verifier/rules.hpp"
 #include "wdmlab/lab.hpp"
@@ -273,6 +274,29 @@ void expect_valid_sarif(const json& log) {
     }
     for (const auto& [key, value] : result["partialFingerprints"].items()) EXPECT_TRUE(value.is_string()) << key;
   }
+}
+
+// A finding read back from its JSON object is the finding written, field by field.
+TEST(JsonReport, AFindingReadsBackAsWritten) {
+  for (const Finding& finding : {sample_finding(Severity::NonFatal), bug_check_finding(0xC9, 0x23E)}) {
+    const Finding back = lab::finding_from_json(lab::json::parse(lab::finding_json(finding).dump()));
+    EXPECT_EQ(back.to_text(), finding.to_text());
+    EXPECT_EQ(back.severity, finding.severity);
+    EXPECT_EQ(back.parameters, finding.parameters);
+    EXPECT_EQ(back.virtual_time, finding.virtual_time);
+    EXPECT_EQ(back.decision, finding.decision);
+    ASSERT_EQ(back.context.stack.size(), finding.context.stack.size());
+    for (std::size_t i = 0; i < back.context.stack.size(); ++i) {
+      EXPECT_EQ(back.context.stack[i].to_string(), finding.context.stack[i].to_string());
+      EXPECT_EQ(back.context.stack[i].lab, finding.context.stack[i].lab);
+    }
+  }
+  lab::json broken = lab::finding_json(sample_finding());
+  broken["code"] = "C4";
+  EXPECT_THROW(lab::finding_from_json(broken), UsageError);
+  broken = lab::finding_json(sample_finding());
+  broken["severity"] = "grave";
+  EXPECT_THROW(lab::finding_from_json(broken), UsageError);
 }
 
 TEST(SarifReport, IsAValidSarif210Log) {

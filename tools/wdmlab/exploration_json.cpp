@@ -2,92 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-#include <span>
-
+#include "lab/report_json.hpp"
 #include "wdmlab/errors.hpp"
-#include "wdmlab/report.hpp"
 
 namespace wdmlab::cli {
 
 namespace {
 
-// Keys stay in the order written, so the file reads top-down like the text report.
-using json = nlohmann::ordered_json;
+using lab::json;
 
 constexpr std::string_view kFormat = "wdmlab-exploration 1";
-
-// --- reading a finding back from report.hpp's JSON -------------------------------------------------
-
-std::uint64_t hex_value(const json& value) {
-  const std::string text = value.get<std::string>();
-  std::size_t used = 0;
-  std::uint64_t number = 0;
-  try {
-    if (text.rfind("0x", 0) == 0 || text.rfind("0X", 0) == 0) number = std::stoull(text.substr(2), &used, 16);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used + 2 != text.size()) throw UsageError(fmt::format("'{}' is not a hex number", text));
-  return number;
-}
-
-Severity severity_of(const std::string& text) {
-  if (text == "fatal") return Severity::Fatal;
-  if (text == "non-fatal") return Severity::NonFatal;
-  if (text == "warning") return Severity::Warning;
-  throw UsageError(fmt::format("unknown severity '{}'", text));
-}
-
-StackFrame frame_of(const json& in) {
-  StackFrame frame;
-  frame.pc = hex_value(in.at("pc"));
-  frame.module = in.at("module").get<std::string>();
-  frame.function = in.at("function").get<std::string>();
-  frame.offset = hex_value(in.at("offset"));
-  frame.lab = in.at("lab").get<bool>();
-  if (in.contains("file")) {
-    frame.file = in.at("file").get<std::string>();
-    frame.line = in.at("line").get<int>();
-  }
-  return frame;
-}
-
-ContextSnapshot context_of(const json& in) {
-  ContextSnapshot context;
-  context.name = in.at("name").get<std::string>();
-  context.id = in.at("id").get<std::uint32_t>();
-  context.processor = in.at("processor").get<int>();
-  context.irql = in.at("irql").get<int>();
-  if (in.contains("waiting_on")) context.waiting_on = in.at("waiting_on").get<std::string>();
-  for (const json& frame : in.at("stack")) context.stack.push_back(frame_of(frame));
-  return context;
-}
-
-Finding finding_of(const json& in) {
-  Finding finding;
-  finding.code = static_cast<std::uint32_t>(hex_value(in.at("code")));
-  const json& parameters = in.at("parameters");
-  if (parameters.size() != finding.parameters.size()) throw UsageError("a finding needs four parameters");
-  for (std::size_t i = 0; i < finding.parameters.size(); ++i) finding.parameters[i] = hex_value(parameters[i]);
-  finding.name = in.at("name").get<std::string>();
-  finding.rule = in.at("rule").get<std::string>();
-  finding.severity = severity_of(in.at("severity").get<std::string>());
-  finding.driver = in.at("driver").get<std::string>();
-  finding.description = in.at("description").get<std::string>();
-  const json& context = in.at("context");
-  finding.context = context_of(context);
-  finding.virtual_time = context.at("virtual_time").get<std::uint64_t>();
-  finding.decision = context.at("decision").get<std::uint64_t>();
-  for (const json& other : in.at("involved")) finding.involved.push_back(context_of(other));
-  finding.irp_history = in.at("irp_history").get<std::vector<std::string>>();
-  finding.replay = in.at("replay").get<std::string>();
-  return finding;
-}
-
-json finding_json(const Finding& finding) {
-  return json::parse(wdmlab::to_json(std::span(&finding, 1), RunInfo{})).at("findings").at(0);
-}
 
 }  // namespace
 
@@ -109,7 +33,7 @@ std::string to_json(const ExplorationFile& exploration) {
                         {"replay", found.replay_command},
                         {"interleaving", found.interleaving},
                         {"trace_file", i < exploration.trace_files.size() ? exploration.trace_files[i] : ""},
-                        {"finding", finding_json(found.finding)}});
+                        {"finding", lab::finding_json(found.finding)}});
   }
   const json out = {
       {"tool", "wdmlab"},
@@ -176,7 +100,7 @@ ExplorationFile exploration_from_json(std::string_view text, const std::string& 
       found.shrunk_minimal = entry.at("shrunk_minimal").get<bool>();
       found.replay_command = entry.at("replay").get<std::string>();
       found.interleaving = entry.at("interleaving").get<std::string>();
-      found.finding = finding_of(entry.at("finding"));
+      found.finding = lab::finding_from_json(entry.at("finding"));
       exploration.trace_files.push_back(entry.at("trace_file").get<std::string>());
       result.findings.push_back(std::move(found));
     }
