@@ -128,8 +128,8 @@ class SeededGenerator final : public Generator {
       plan.policy = make_random_policy(plan.seed);
       return true;
     }
-    const std::uint64_t steps =
-        strategy_.steps != 0 ? strategy_.steps : std::max<std::uint64_t>(longest_, longest_ == 0 ? kFirstStepEstimate : 1);
+    const std::uint64_t learned = longest_ != 0 ? longest_ : kFirstStepEstimate;
+    const std::uint64_t steps = strategy_.steps != 0 ? strategy_.steps : learned;
     plan.strategy = pct(strategy_.depth, steps).name();
     plan.policy = make_pct_policy(plan.seed, strategy_.depth, steps);
     return true;
@@ -244,7 +244,6 @@ std::unique_ptr<Generator> make_generator(const Strategy& strategy, std::uint64_
   switch (strategy.kind) {
     case Strategy::Kind::Random:
     case Strategy::Kind::Pct:
-      if (strategy.kind == Strategy::Kind::Pct && strategy.depth == 0) throw UsageError("PCT needs a depth of at least 1");
       return std::make_unique<SeededGenerator>(strategy, seed);
     case Strategy::Kind::Bounded:
       return std::make_unique<BoundedGenerator>(strategy.bound, seed);

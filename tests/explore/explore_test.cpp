@@ -292,6 +292,9 @@ TEST(Explore, RejectsAnExplorationOfNothing) {
   ExploreOptions options = race.options(pct(2), 10);
   options.shard = Shard{2, 2};
   EXPECT_THROW(explore(race.scenario(), options), UsageError);
+  EXPECT_THROW(explore(race.scenario(), race.options(Strategy{.kind = Strategy::Kind::Pct, .depth = 0}, 10)),
+               UsageError);
+  EXPECT_THROW(explore(race.scenario(), race.options(Strategy{.kind = Strategy::Kind::Portfolio}, 10)), UsageError);
 }
 
 }  // namespace
